@@ -1,0 +1,1 @@
+# src/api: see the files of this folder.

@@ -1,0 +1,286 @@
+/*
+ * json — strict parsing and typed field readers (see json.h).
+ *
+ * cJSON itself accepts bytes that are not UTF-8 and recurses up to 1000
+ * levels; both are checked here first so that a hostile body costs a linear
+ * scan and never reaches the recursive parser.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/json.h"
+
+void
+json_err(struct jerr *e, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e == NULL)
+		return;
+	snprintf(e->field, sizeof(e->field), "%s", field != NULL ? field : "");
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+}
+
+void
+json_path(char *out, size_t n, const char *path, const char *key)
+{
+	if (path == NULL || path[0] == '\0')
+		snprintf(out, n, "%s", key);
+	else
+		snprintf(out, n, "%s.%s", path, key);
+}
+
+int
+json_utf8_valid(const char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)buf;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t need;
+		unsigned cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if (i + need >= len)
+			return 0;
+		for (size_t k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += need + 1;
+	}
+	return 1;
+}
+
+/* Maximum nesting of [ and { outside strings; -1 if a string never ends. */
+static int
+json_depth(const char *buf, size_t len, int limit)
+{
+	int depth = 0, in_str = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+			continue;
+		}
+		if (c == '"')
+			in_str = 1;
+		else if (c == '[' || c == '{') {
+			if (++depth > limit)
+				return depth;
+		} else if (c == ']' || c == '}')
+			depth--;
+	}
+	return 0;
+}
+
+cJSON *
+json_parse_strict(const char *buf, size_t len, int max_depth, struct jerr *e)
+{
+	const char *end = NULL;
+	cJSON *root;
+
+	if (len == 0) {
+		json_err(e, "", "empty body: a JSON document is required");
+		return NULL;
+	}
+	if (memchr(buf, '\0', len) != NULL || !json_utf8_valid(buf, len)) {
+		json_err(e, "", "body is not valid UTF-8 text");
+		return NULL;
+	}
+	if (json_depth(buf, len, max_depth) > max_depth) {
+		json_err(e, "", "JSON nested deeper than %d levels", max_depth);
+		return NULL;
+	}
+	root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+	if (root == NULL) {
+		const char *at = cJSON_GetErrorPtr();
+		size_t off = (at != NULL && at >= buf && at <= buf + len) ? (size_t)(at - buf) : 0;
+		json_err(e, "", "malformed JSON near byte %zu", off);
+		return NULL;
+	}
+	while (end != NULL && end < buf + len && strchr(" \t\r\n", *end) != NULL)
+		end++;
+	if (end != buf + len) {
+		cJSON_Delete(root);
+		json_err(e, "", "unexpected data after the JSON document at byte %zu",
+		    (size_t)(end - buf));
+		return NULL;
+	}
+	return root;
+}
+
+/* Common lookup: 0 found (ITEM set), 1 absent, -1 absent but required. */
+static int
+lookup(const cJSON *obj, const char *path, const char *key, int req,
+    const cJSON **item, char *field, size_t fn, struct jerr *e)
+{
+	json_path(field, fn, path, key);
+	*item = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+	if (*item != NULL && !cJSON_IsNull(*item))
+		return 0;
+	if (req) {
+		json_err(e, field, "is required");
+		return -1;
+	}
+	return 1;
+}
+
+int
+json_get_str(const cJSON *obj, const char *path, const char *key, int req,
+    const char **out, struct jerr *e)
+{
+	const cJSON *it;
+	char f[160];
+	int rc = lookup(obj, path, key, req, &it, f, sizeof(f), e);
+
+	if (rc != 0)
+		return rc;
+	if (!cJSON_IsString(it)) {
+		json_err(e, f, "must be a string");
+		return -1;
+	}
+	*out = it->valuestring;
+	return 0;
+}
+
+int
+json_get_i64(const cJSON *obj, const char *path, const char *key, int req,
+    int64_t min, int64_t max, int64_t *out, struct jerr *e)
+{
+	const cJSON *it;
+	char f[160];
+	double d;
+	int rc = lookup(obj, path, key, req, &it, f, sizeof(f), e);
+
+	if (rc != 0)
+		return rc;
+	if (!cJSON_IsNumber(it)) {
+		json_err(e, f, "must be an integer");
+		return -1;
+	}
+	d = it->valuedouble;
+	if (!isfinite(d) || d != floor(d) || fabs(d) > (double)JSON_MAX_EXACT_INT) {
+		json_err(e, f, "must be an integer");
+		return -1;
+	}
+	if (d < (double)min || d > (double)max) {
+		json_err(e, f, "must be between %lld and %lld, got %.0f",
+		    (long long)min, (long long)max, d);
+		return -1;
+	}
+	*out = (int64_t)d;
+	return 0;
+}
+
+int
+json_get_bool(const cJSON *obj, const char *path, const char *key, int req,
+    int *out, struct jerr *e)
+{
+	const cJSON *it;
+	char f[160];
+	int rc = lookup(obj, path, key, req, &it, f, sizeof(f), e);
+
+	if (rc != 0)
+		return rc;
+	if (!cJSON_IsBool(it)) {
+		json_err(e, f, "must be true or false");
+		return -1;
+	}
+	*out = cJSON_IsTrue(it);
+	return 0;
+}
+
+int
+json_get_obj(const cJSON *obj, const char *path, const char *key, int req,
+    const cJSON **out, struct jerr *e)
+{
+	const cJSON *it;
+	char f[160];
+	int rc = lookup(obj, path, key, req, &it, f, sizeof(f), e);
+
+	if (rc != 0)
+		return rc;
+	if (!cJSON_IsObject(it)) {
+		json_err(e, f, "must be an object");
+		return -1;
+	}
+	*out = it;
+	return 0;
+}
+
+int
+json_get_arr(const cJSON *obj, const char *path, const char *key, int req,
+    const cJSON **out, struct jerr *e)
+{
+	const cJSON *it;
+	char f[160];
+	int rc = lookup(obj, path, key, req, &it, f, sizeof(f), e);
+
+	if (rc != 0)
+		return rc;
+	if (!cJSON_IsArray(it)) {
+		json_err(e, f, "must be an array");
+		return -1;
+	}
+	*out = it;
+	return 0;
+}
+
+int
+json_check_keys(const cJSON *obj, const char *path,
+    const char *const *allowed, struct jerr *e)
+{
+	char f[160];
+	const cJSON *it, *prev;
+
+	if (!cJSON_IsObject(obj)) {
+		json_err(e, path, "must be an object");
+		return -1;
+	}
+	cJSON_ArrayForEach(it, obj) {
+		const char *const *a = allowed;
+		while (*a != NULL && strcmp(*a, it->string) != 0)
+			a++;
+		json_path(f, sizeof(f), path, it->string);
+		if (*a == NULL) {
+			json_err(e, f, "unknown field");
+			return -1;
+		}
+		for (prev = obj->child; prev != it; prev = prev->next) {
+			if (strcmp(prev->string, it->string) == 0) {
+				json_err(e, f, "field given more than once");
+				return -1;
+			}
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,17 @@
+# src/common: pieces shared by every role (and by dbaasd-kubesim).
+noinst_LIBRARIES += libdbaas_common.a
+libdbaas_common_a_SOURCES = \
+	src/common/backoff.c src/common/backoff.h \
+	src/common/clock.c src/common/clock.h \
+	src/common/config.c src/common/config.h src/common/config_int.h \
+	src/common/config_catalog.c \
+	src/common/id.c src/common/id.h \
+	src/common/json.c src/common/json.h \
+	src/common/log.c src/common/log.h \
+	src/common/net.c src/common/net.h \
+	src/common/qty.c src/common/qty.h \
+	src/common/rnd.c src/common/rnd.h \
+	src/common/tbucket.c src/common/tbucket.h
+libdbaas_common_a_SOURCES += \
+	src/common/mdb.c src/common/mdb.h \
+	src/common/rds.c src/common/rds_async.c src/common/rds.h

@@ -1,0 +1,1 @@
+# src/kubesim: see the files of this folder.

@@ -1,0 +1,1 @@
+# src/reconciler: see the files of this folder.

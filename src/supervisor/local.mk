@@ -1,0 +1,1 @@
+# src/supervisor: see the files of this folder.

@@ -1,0 +1,1 @@
+# src/worker: see the files of this folder.

@@ -1,0 +1,90 @@
+/* Ids: shape, strict validation, ordering within one process, time round trip. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/id.h"
+
+static void
+test_shape(void **state)
+{
+	char id[ID_MAX];
+
+	(void)state;
+	assert_int_equal(id_new("db-", id, sizeof(id)), 0);
+	assert_int_equal(strlen(id), 3 + ID_ULID_LEN);
+	assert_true(strncmp(id, "db-", 3) == 0);
+	assert_true(id_valid("db-", id));
+	assert_false(id_valid("op-", id));
+}
+
+static void
+test_too_small_buffer(void **state)
+{
+	char id[10];
+
+	(void)state;
+	assert_int_equal(id_new("db-", id, sizeof(id)), -1);
+}
+
+static void
+test_sorted_within_same_ms(void **state)
+{
+	char prev[ID_MAX], cur[ID_MAX];
+
+	(void)state;
+	id_new_at("op-", 1700000000000LL, prev, sizeof(prev));
+	for (int i = 0; i < 5000; i++) {
+		id_new_at("op-", 1700000000000LL, cur, sizeof(cur));
+		assert_true(strcmp(prev, cur) < 0);
+		memcpy(prev, cur, sizeof(cur));
+	}
+	/* A clock that steps back still yields increasing ids. */
+	id_new_at("op-", 1600000000000LL, cur, sizeof(cur));
+	assert_true(strcmp(prev, cur) < 0);
+}
+
+static void
+test_time_round_trip(void **state)
+{
+	char id[ID_MAX];
+
+	(void)state;
+	id_new_at("prv-", 1800000000123LL, id, sizeof(id));
+	assert_true(id_time_ms("prv-", id) == 1800000000123LL);
+	assert_true(id_time_ms("db-", id) == -1);
+}
+
+static void
+test_invalid(void **state)
+{
+	(void)state;
+	assert_false(id_valid("db-", NULL));
+	assert_false(id_valid("db-", ""));
+	assert_false(id_valid("db-", "db-"));
+	assert_false(id_valid("db-", "db-01JD3K5Q7W8X9Y0Z1A2B3C4D5"));	/* 25 chars */
+	assert_false(id_valid("db-", "db-01JD3K5Q7W8X9Y0Z1A2B3C4D5EF"));
+	assert_false(id_valid("db-", "db-01JD3K5Q7W8X9Y0Z1A2B3C4D5I"));	/* I not in alphabet */
+	assert_false(id_valid("db-", "db-01jd3k5q7w8x9y0z1a2b3c4d5e"));	/* lower case */
+	assert_false(id_valid("db-", "db-81JD3K5Q7W8X9Y0Z1A2B3C4D5E"));	/* > 48-bit time */
+	assert_false(id_valid("db-", "xx-01JD3K5Q7W8X9Y0Z1A2B3C4D5E"));
+	assert_true(id_valid("db-", "db-01JD3K5Q7W8X9Y0Z1A2B3C4D5E"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shape),
+		cmocka_unit_test(test_too_small_buffer),
+		cmocka_unit_test(test_sorted_within_same_ms),
+		cmocka_unit_test(test_time_round_trip),
+		cmocka_unit_test(test_invalid),
+	};
+
+	return cmocka_run_group_tests_name("id", tests, NULL, NULL);
+}

@@ -68,9 +68,7 @@ static const struct cfg_setting settings[] = {
 	INT("api.max_header_bytes", api.max_header_bytes, 16384, 1024, 1048576,
 	    "largest request header block accepted"),
 	INT("api.request_timeout_ms", api.request_timeout_ms, 10000, 100, 600000,
-	    "time allowed to receive a request and send its response"),
-	INT("api.keepalive_timeout_s", api.keepalive_timeout_s, 60, 1, 3600,
-	    "idle keep-alive connections are closed after this"),
+	    "inactivity limit while reading a request or writing a response; idle keep-alive connections close after it"),
 	INT("api.drain_timeout_s", api.drain_timeout_s, 15, 1, 600,
 	    "on reload or stop, how long an old API process may finish requests"),
 	STR("api.bootstrap_admin_key_file", api.bootstrap_admin_key_file, "", 0, 4096, NULL,
@@ -598,8 +596,18 @@ setting_equal(const struct cfg *a, const struct cfg *b, const struct cfg_setting
 	return 0;
 }
 
+static int
+listed(const char *path, const char *const *list)
+{
+	for (; list != NULL && *list != NULL; list++)
+		if (strcmp(*list, path) == 0)
+			return 1;
+	return 0;
+}
+
 int
-cfg_section_equal(const struct cfg *a, const struct cfg *b, const char *section)
+cfg_section_equal_except(const struct cfg *a, const struct cfg *b, const char *section,
+    const char *const *except)
 {
 	size_t n = strlen(section);
 
@@ -608,8 +616,22 @@ cfg_section_equal(const struct cfg *a, const struct cfg *b, const char *section)
 	for (size_t i = 0; i < NSETTINGS; i++) {
 		const struct cfg_setting *st = &settings[i];
 		if (strncmp(st->path, section, n) == 0 && st->path[n] == '.' &&
-		    !setting_equal(a, b, st))
+		    !listed(st->path, except) && !setting_equal(a, b, st))
 			return 0;
 	}
 	return 1;
+}
+
+int
+cfg_section_equal(const struct cfg *a, const struct cfg *b, const char *section)
+{
+	return cfg_section_equal_except(a, b, section, NULL);
+}
+
+int
+cfg_setting_equal(const struct cfg *a, const struct cfg *b, const char *path)
+{
+	const struct cfg_setting *st = find_setting(path);
+
+	return st == NULL || setting_equal(a, b, st);
 }

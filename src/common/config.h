@@ -77,7 +77,6 @@ struct cfg {
 		int max_body_bytes;
 		int max_header_bytes;
 		int request_timeout_ms;
-		int keepalive_timeout_s;
 		int drain_timeout_s;
 		char *bootstrap_admin_key_file;
 		char *namespace_prefix;
@@ -166,6 +165,11 @@ const struct cfg_setting *cfg_settings(size_t *n);
 
 /* 1 if every setting under SECTION ("workers", "sizes", ...) is equal in A and B. */
 int cfg_section_equal(const struct cfg *a, const struct cfg *b, const char *section);
+/* The same, not comparing the settings ("section.name") listed in EXCEPT (NULL-terminated). */
+int cfg_section_equal_except(const struct cfg *a, const struct cfg *b, const char *section,
+    const char *const *except);
+/* 1 if the scalar setting PATH ("workers.count") is equal in A and B. */
+int cfg_setting_equal(const struct cfg *a, const struct cfg *b, const char *path);
 
 const char *cfg_engine_name(enum cfg_engine_id id);
 /* ENGINE_COUNT if NAME is not an engine. */

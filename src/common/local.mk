@@ -15,3 +15,8 @@ libdbaas_common_a_SOURCES = \
 libdbaas_common_a_SOURCES += \
 	src/common/mdb.c src/common/mdb.h \
 	src/common/rds.c src/common/rds_async.c src/common/rds.h
+libdbaas_common_a_SOURCES += \
+	src/common/heartbeat.c src/common/heartbeat.h \
+	src/common/proctitle.c src/common/proctitle.h \
+	src/common/role.c src/common/role.h \
+	src/common/sdnotify.c src/common/sdnotify.h

@@ -47,12 +47,20 @@ static const struct index_def indexes[] = {
 	{ MDB_API_KEYS, "tenant", "{\"tenant\": 1}", 0 },
 };
 
-/* libmongoc logs to stderr in its own format; route warnings through ours. */
+/*
+ * libmongoc logs to stderr in its own format; route warnings through ours.
+ * FerretDB has no endSessions command, which libmongoc sends when a client
+ * is destroyed: that one is harmless and goes to debug.
+ */
 static void
 mongoc_to_log(mongoc_log_level_t level, const char *domain, const char *message, void *arg)
 {
 	(void)arg;
-	if (level <= MONGOC_LOG_LEVEL_WARNING)
+	if (level > MONGOC_LOG_LEVEL_WARNING)
+		return;
+	if (strstr(message, "endSessions") != NULL)
+		log_debug("mongoc", "domain=%s msg=%s", domain, message);
+	else
 		log_warnx("mongoc", "domain=%s msg=%s", domain, message);
 }
 

@@ -48,7 +48,12 @@ void mdb_close(struct mdb *m);
 int mdb_ping(struct mdb *m, char *err, size_t errlen);
 /* Create the collections' indexes (idempotent).  Returns 0 or -1 with ERR. */
 int mdb_ensure_indexes(struct mdb *m, char *err, size_t errlen);
-/* Options document {maxTimeMS: op_timeout} to pass to an operation; caller destroys. */
+/*
+ * Options document {maxTimeMS: op_timeout} for reads (find, aggregate,
+ * count) and findAndModify; caller destroys.  Not for update/insert/delete:
+ * libmongoc appends unknown options of those to the statement, where the
+ * server rejects them; writes are bounded by mongodb.socket_timeout_ms.
+ */
 bson_t *mdb_opts(const struct mdb *m);
 const char *mdb_coll_name(enum mdb_coll c);
 

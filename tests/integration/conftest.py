@@ -101,9 +101,9 @@ class Services:
         return redis.Redis(host=self.redis_host, port=self.redis_port,
                            decode_responses=True, socket_timeout=5, **kw)
 
-    def mongo(self):
+    def mongo(self, **kw):
         import pymongo
-        return pymongo.MongoClient(self.mongo_uri, serverSelectionTimeoutMS=5000)
+        return pymongo.MongoClient(self.mongo_uri, serverSelectionTimeoutMS=5000, **kw)
 
 
 def _parse_env(text):

@@ -1,0 +1,168 @@
+/*
+ * api — the HTTP API role.
+ *
+ * Each API process runs evhttp on the listening socket it inherited from the
+ * supervisor; all API processes (and, during a reload, two generations of
+ * them) accept from the same kernel queue, so a reload never refuses a
+ * connection.  Stopping gracefully means: stop accepting, answer whatever
+ * arrives on open connections with "Connection: close", close connections
+ * that stay idle, and exit when none is left (or after api.drain_timeout_s).
+ * Handlers are synchronous and use tightly bounded MongoDB and Redis calls.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "api/api.h"
+#include "api/api_int.h"
+#include "common/clock.h"
+#include "common/log.h"
+
+#define DRAIN_TICK_MS 50
+#define DRAIN_GRACE_MS 300	/* let connections accepted just before we stopped send their request */
+#define DRAIN_IDLE_S 1		/* an idle keep-alive connection is closed after this while draining */
+
+static void
+conn_closed(struct evhttp_connection *conn, void *arg)
+{
+	struct api *a = arg;
+
+	for (size_t i = 0; i < a->nconns; i++) {
+		if (a->conns[i] == conn) {
+			a->conns[i] = a->conns[--a->nconns];
+			return;
+		}
+	}
+}
+
+/* Remember CONN (once) so the drain knows when the last connection is gone. */
+static void
+conn_track(struct api *a, struct evhttp_connection *conn)
+{
+	for (size_t i = 0; i < a->nconns; i++)
+		if (a->conns[i] == conn)
+			return;
+	if (a->nconns == a->capconns) {
+		size_t cap = a->capconns ? a->capconns * 2 : 64;
+		struct evhttp_connection **n = realloc(a->conns, cap * sizeof(*n));
+		if (n == NULL)
+			return;
+		a->conns = n;
+		a->capconns = cap;
+	}
+	a->conns[a->nconns++] = conn;
+	evhttp_connection_set_closecb(conn, conn_closed, a);
+	if (a->draining)
+		evhttp_connection_set_timeout(conn, DRAIN_IDLE_S);
+}
+
+static void
+on_request(struct evhttp_request *req, void *arg)
+{
+	struct api *a = arg;
+	struct api_req q;
+
+	a->requests++;
+	conn_track(a, evhttp_request_get_connection(req));
+	api_req_begin(&q, a, req);
+	api_dispatch(&q);
+}
+
+static void
+on_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct api *a = arg;
+	int64_t elapsed = clk_mono_ms() - a->drain_started_ms;
+
+	(void)fd;
+	(void)what;
+	if (a->nconns == 0 && elapsed >= DRAIN_GRACE_MS) {
+		log_info("drained", "requests=%llu ms=%lld", (unsigned long long)a->requests,
+		    (long long)elapsed);
+		role_exit_loop(a->role, ROLE_EXIT_OK);
+	} else if (elapsed >= (int64_t)a->cfg->api.drain_timeout_s * 1000) {
+		log_warnx("drain_timeout", "open_connections=%zu", a->nconns);
+		role_exit_loop(a->role, ROLE_EXIT_OK);
+	}
+}
+
+static void
+api_on_stop(struct role *r)
+{
+	struct api *a = r->data;
+	struct timeval tick = { 0, DRAIN_TICK_MS * 1000 };
+
+	a->draining = 1;
+	a->drain_started_ms = clk_mono_ms();
+	if (a->bound != NULL)
+		evhttp_del_accept_socket(a->http, a->bound);	/* closes only our copy */
+	a->bound = NULL;
+	for (size_t i = 0; i < a->nconns; i++)
+		evhttp_connection_set_timeout(a->conns[i], DRAIN_IDLE_S);
+	log_info("draining", "open_connections=%zu", a->nconns);
+	a->ev_drain = event_new(r->base, -1, EV_PERSIST, on_drain_tick, a);
+	if (a->ev_drain == NULL || event_add(a->ev_drain, &tick) != 0)
+		role_exit_loop(r, ROLE_EXIT_OK);
+}
+
+static int
+api_setup(struct api *a, struct role *r)
+{
+	struct timeval tv = { r->cfg->api.request_timeout_ms / 1000,
+		(r->cfg->api.request_timeout_ms % 1000) * 1000 };
+	struct rds_params p;
+
+	a->role = r;
+	a->cfg = r->cfg;
+	rds_params_from_cfg(&p, r->cfg);
+	rds_open(&a->redis, &p);
+	a->http = evhttp_new(r->base);
+	if (a->http == NULL)
+		return -1;
+	evhttp_set_max_body_size(a->http, r->cfg->api.max_body_bytes);
+	evhttp_set_max_headers_size(a->http, r->cfg->api.max_header_bytes);
+	evhttp_set_timeout_tv(a->http, &tv);
+	evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PATCH |
+	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+	evhttp_set_gencb(a->http, on_request, a);
+	a->bound = evhttp_accept_socket_with_handle(a->http, r->listen_fd);
+	if (a->bound == NULL) {
+		log_warn("accept_socket_failed", "fd=%d", r->listen_fd);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+api_teardown(struct api *a)
+{
+	if (a->ev_drain != NULL)
+		event_free(a->ev_drain);
+	if (a->http != NULL)
+		evhttp_free(a->http);
+	free(a->conns);
+	rds_close(&a->redis);
+}
+
+int
+api_main(struct role *r)
+{
+	struct api *a = calloc(1, sizeof(*a));
+	int code = ROLE_EXIT_ERROR;
+
+	if (a == NULL)
+		return code;
+	r->data = a;
+	r->on_stop = api_on_stop;
+	if (r->listen_fd >= 0 && api_setup(a, r) == 0) {
+		role_ready(r);
+		code = role_dispatch(r);
+	}
+	role_quiesce(r);
+	api_teardown(a);
+	free(a);
+	r->data = NULL;
+	return code;
+}

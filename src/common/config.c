@@ -12,10 +12,10 @@
 #include <string.h>
 
 #include <libconfig.h>
-#include <mongoc/mongoc.h>
 
 #include "common/config.h"
 #include "common/config_int.h"
+#include "common/mdb.h"
 #include "common/net.h"
 
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
@@ -452,8 +452,6 @@ static void
 check_relations(const struct cfg *c, const config_t *lc, struct cfg_errors *errs)
 {
 	char msg[256];
-	bson_error_t berr;
-	mongoc_uri_t *uri;
 
 	if (c->supervisor.restart_initial_ms > c->supervisor.restart_max_ms)
 		cfg_errorf(errs, where(lc, "supervisor.restart_initial_ms"), "supervisor.restart_initial_ms",
@@ -473,11 +471,8 @@ check_relations(const struct cfg *c, const config_t *lc, struct cfg_errors *errs
 		    "must not exceed kube.retry_max_ms (%d)", c->kube.retry_max_ms);
 	if (net_parse_hostport(c->api.listen, NULL, 0, NULL, msg, sizeof(msg)) != 0)
 		cfg_errorf(errs, where(lc, "api.listen"), "api.listen", "%s", msg);
-	uri = mongoc_uri_new_with_error(c->mongodb.uri, &berr);
-	if (uri == NULL)
-		cfg_errorf(errs, where(lc, "mongodb.uri"), "mongodb.uri", "invalid URI: %s",
-		    berr.message);
-	mongoc_uri_destroy(uri);
+	if (mdb_uri_check(c->mongodb.uri, msg, sizeof(msg)) != 0)
+		cfg_errorf(errs, where(lc, "mongodb.uri"), "mongodb.uri", "invalid URI: %s", msg);
 }
 
 static struct cfg *

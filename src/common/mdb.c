@@ -52,11 +52,13 @@ static const struct index_def indexes[] = {
  * FerretDB has no endSessions command, which libmongoc sends when a client
  * is destroyed: that one is harmless and goes to debug.
  */
+static int log_quiet;	/* > 0 while validating: the error is returned, not logged */
+
 static void
 mongoc_to_log(mongoc_log_level_t level, const char *domain, const char *message, void *arg)
 {
 	(void)arg;
-	if (level > MONGOC_LOG_LEVEL_WARNING)
+	if (level > MONGOC_LOG_LEVEL_WARNING || log_quiet > 0)
 		return;
 	if (strstr(message, "endSessions") != NULL)
 		log_debug("mongoc", "domain=%s msg=%s", domain, message);
@@ -75,6 +77,24 @@ void
 mdb_global_cleanup(void)
 {
 	mongoc_cleanup();
+}
+
+int
+mdb_uri_check(const char *uri, char *err, size_t errlen)
+{
+	bson_error_t berr;
+	mongoc_uri_t *u;
+
+	mongoc_log_set_handler(mongoc_to_log, NULL);
+	log_quiet++;
+	u = mongoc_uri_new_with_error(uri, &berr);
+	log_quiet--;
+	if (u == NULL) {
+		snprintf(err, errlen, "%s", berr.message);
+		return -1;
+	}
+	mongoc_uri_destroy(u);
+	return 0;
 }
 
 const char *

@@ -33,6 +33,11 @@ struct mdb {
 	pid_t pid;		/* the process that opened it (fork guard) */
 };
 
+/*
+ * 0 if URI is a valid MongoDB connection string, else -1 with the reason in
+ * ERR.  libmongoc's own log line about it is suppressed: the caller reports.
+ */
+int mdb_uri_check(const char *uri, char *err, size_t errlen);
 /* Call once per process before anything else of libmongoc (main() does). */
 void mdb_global_init(void);
 void mdb_global_cleanup(void);

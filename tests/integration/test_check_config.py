@@ -34,6 +34,8 @@ BROKEN = [
     ("engine range", 'engines: {\n  postgres = { versions = ["16.4"];\n'
      "    replicas_min = 4; replicas_max = 2; };\n};\n",
      "{f}:3: engines.postgres.replicas_min: must not exceed replicas_max (2)"),
+    ("bad mongodb uri", 'mongodb: { uri = "mongodb://h:xx/"; };\n',
+     "{f}:1: mongodb.uri: invalid URI: Invalid host string in URI"),
     ("two errors", "workers: {\n  count = 0;\n  slots = 0;\n};\n",
      "{f}:2: workers.count: must be between 1 and 256, got 0\n"
      "{f}:3: workers.slots: must be between 1 and 64, got 0"),

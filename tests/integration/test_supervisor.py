@@ -416,3 +416,41 @@ def _answers(port):
         return http_get(port, "/health")[0] == 200
     except OSError:
         return False
+
+
+def test_reconciler_restarts_only_when_its_settings_change(settings, start, write_config):
+    d = start(settings)
+    [rec] = d.child_pids("dbaasd: reconciler")
+    [worker] = d.child_pids("dbaasd: worker")
+    # Only the API and the worker count change: the reconciler keeps running.
+    write_config(dict(settings, **{"workers.count": 2, "api.max_body_bytes": 65536}))
+    assert d.reload().returncode == 0
+    assert d.child_pids("dbaasd: reconciler") == [rec]
+    assert worker in d.child_pids("dbaasd: worker 0")
+    # A reconciler setting changes: it is replaced (and the worker is not).
+    write_config(dict(settings, **{"workers.count": 2, "api.max_body_bytes": 65536,
+                                   "reconciler.resync_interval_s": 60}))
+    assert d.reload().returncode == 0
+    wait_for(lambda: d.child_pids("dbaasd: reconciler") not in ([], [rec]), 10,
+             "a new reconciler")
+    assert worker in d.child_pids("dbaasd: worker 0")
+
+
+def test_log_level_applies_live_to_roles_that_keep_running(services, settings, start,
+                                                          write_config):
+    s = dict(settings, **{"workers.count": 1})
+    d = start(s)
+    [worker] = d.child_pids("dbaasd: worker 0")
+    db = services.mongo()[s["mongodb.database"]]
+    write_config(dict(s, **{"log.level": "warn"}))
+    assert d.reload().returncode == 0
+    assert d.child_pids("dbaasd: worker 0") == [worker]  # not restarted for a log change
+    quiet = _enqueue_noop(services, s, 0)
+    wait_for(lambda: (db.operations.find_one({"_id": quiet}) or {}).get("status") == "completed",
+             10, "the operation to complete")
+    assert not [e for e in d.events() if e.get("op") == quiet], "info lines logged at warn"
+    write_config(dict(s, **{"log.level": "info"}))
+    assert d.reload().returncode == 0
+    loud = _enqueue_noop(services, s, 0)
+    d.wait_event(lambda e: e.get("event") == "operation_finished" and e.get("op") == loud
+                 and e.get("pid") == str(worker), 10, "the same worker to log at info again")

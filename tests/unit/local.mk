@@ -7,6 +7,8 @@ UNIT_TESTS = \
 	tests/unit/test_id \
 	tests/unit/test_json \
 	tests/unit/test_log \
+	tests/unit/test_misc \
+	tests/unit/test_net \
 	tests/unit/test_qty \
 	tests/unit/test_tbucket
 

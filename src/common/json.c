@@ -154,22 +154,31 @@ lookup(const cJSON *obj, const char *path, const char *key, int req,
 	return 1;
 }
 
+/* Look KEY up and check its type with IS; MSG describes the expected type. */
+static int
+get_typed(const cJSON *obj, const char *path, const char *key, int req,
+    cJSON_bool (*is)(const cJSON *), const char *msg, const cJSON **item, struct jerr *e)
+{
+	char f[160];
+	int rc = lookup(obj, path, key, req, item, f, sizeof(f), e);
+
+	if (rc == 0 && !is(*item)) {
+		json_err(e, f, "%s", msg);
+		return -1;
+	}
+	return rc;
+}
+
 int
 json_get_str(const cJSON *obj, const char *path, const char *key, int req,
     const char **out, struct jerr *e)
 {
 	const cJSON *it;
-	char f[160];
-	int rc = lookup(obj, path, key, req, &it, f, sizeof(f), e);
+	int rc = get_typed(obj, path, key, req, cJSON_IsString, "must be a string", &it, e);
 
-	if (rc != 0)
-		return rc;
-	if (!cJSON_IsString(it)) {
-		json_err(e, f, "must be a string");
-		return -1;
-	}
-	*out = it->valuestring;
-	return 0;
+	if (rc == 0)
+		*out = it->valuestring;
+	return rc;
 }
 
 int
@@ -179,14 +188,11 @@ json_get_i64(const cJSON *obj, const char *path, const char *key, int req,
 	const cJSON *it;
 	char f[160];
 	double d;
-	int rc = lookup(obj, path, key, req, &it, f, sizeof(f), e);
+	int rc = get_typed(obj, path, key, req, cJSON_IsNumber, "must be an integer", &it, e);
 
 	if (rc != 0)
 		return rc;
-	if (!cJSON_IsNumber(it)) {
-		json_err(e, f, "must be an integer");
-		return -1;
-	}
+	json_path(f, sizeof(f), path, key);
 	d = it->valuedouble;
 	if (!isfinite(d) || d != floor(d) || fabs(d) > (double)JSON_MAX_EXACT_INT) {
 		json_err(e, f, "must be an integer");
@@ -206,53 +212,25 @@ json_get_bool(const cJSON *obj, const char *path, const char *key, int req,
     int *out, struct jerr *e)
 {
 	const cJSON *it;
-	char f[160];
-	int rc = lookup(obj, path, key, req, &it, f, sizeof(f), e);
+	int rc = get_typed(obj, path, key, req, cJSON_IsBool, "must be true or false", &it, e);
 
-	if (rc != 0)
-		return rc;
-	if (!cJSON_IsBool(it)) {
-		json_err(e, f, "must be true or false");
-		return -1;
-	}
-	*out = cJSON_IsTrue(it);
-	return 0;
+	if (rc == 0)
+		*out = cJSON_IsTrue(it);
+	return rc;
 }
 
 int
 json_get_obj(const cJSON *obj, const char *path, const char *key, int req,
     const cJSON **out, struct jerr *e)
 {
-	const cJSON *it;
-	char f[160];
-	int rc = lookup(obj, path, key, req, &it, f, sizeof(f), e);
-
-	if (rc != 0)
-		return rc;
-	if (!cJSON_IsObject(it)) {
-		json_err(e, f, "must be an object");
-		return -1;
-	}
-	*out = it;
-	return 0;
+	return get_typed(obj, path, key, req, cJSON_IsObject, "must be an object", out, e);
 }
 
 int
 json_get_arr(const cJSON *obj, const char *path, const char *key, int req,
     const cJSON **out, struct jerr *e)
 {
-	const cJSON *it;
-	char f[160];
-	int rc = lookup(obj, path, key, req, &it, f, sizeof(f), e);
-
-	if (rc != 0)
-		return rc;
-	if (!cJSON_IsArray(it)) {
-		json_err(e, f, "must be an array");
-		return -1;
-	}
-	*out = it;
-	return 0;
+	return get_typed(obj, path, key, req, cJSON_IsArray, "must be an array", out, e);
 }
 
 int

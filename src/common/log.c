@@ -339,6 +339,18 @@ log_format(char *buf, size_t n, const char *fmt, va_list ap)
 	return o.len;
 }
 
+size_t
+log_formatf(char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	size_t r;
+
+	va_start(ap, fmt);
+	r = log_format(buf, n, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
 static void
 put_timestamp(struct obuf *o)
 {

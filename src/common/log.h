@@ -68,5 +68,7 @@ void log_vemit(enum log_level level, int errnum, const char *event,
  */
 size_t log_format(char *buf, size_t n, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
+size_t log_formatf(char *buf, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -11,19 +11,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static size_t fmt(char *buf, size_t n, const char *f, ...) __attribute__((format(printf, 3, 4)));
-
-static size_t
-fmt(char *buf, size_t n, const char *f, ...)
-{
-	va_list ap;
-	size_t r;
-
-	va_start(ap, f);
-	r = log_format(buf, n, f, ap);
-	va_end(ap);
-	return r;
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -36,7 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data, size);
 	s[size] = '\0';
-	n = fmt(out, sizeof(out), "k=%s", s);
+	n = log_formatf(out, sizeof(out), "k=%s", s);
 	if (memchr(out, '\n', n) != NULL || memchr(out, '\r', n) != NULL)
 		abort();
 	for (size_t i = 2; i < n; i++) {

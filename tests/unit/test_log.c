@@ -13,19 +13,6 @@
 
 #include "common/log.h"
 
-static size_t fmt(char *buf, size_t n, const char *f, ...) __attribute__((format(printf, 3, 4)));
-
-static size_t
-fmt(char *buf, size_t n, const char *f, ...)
-{
-	va_list ap;
-	size_t r;
-
-	va_start(ap, f);
-	r = log_format(buf, n, f, ap);
-	va_end(ap);
-	return r;
-}
 
 static void
 test_quoting(void **state)
@@ -34,15 +21,15 @@ test_quoting(void **state)
 	char b[256];
 
 	(void)state;
-	fmt(b, sizeof(b), "a=%s b=%s c=%s d=%s", "plain", "two words", "", "q\"uote");
+	log_formatf(b, sizeof(b), "a=%s b=%s c=%s d=%s", "plain", "two words", "", "q\"uote");
 	assert_string_equal(b, "a=plain b=\"two words\" c=\"\" d=\"q\\\"uote\"");
-	fmt(b, sizeof(b), "e=%s f=%s", "x=y", "line\nbreak\t\x01");
+	log_formatf(b, sizeof(b), "e=%s f=%s", "x=y", "line\nbreak\t\x01");
 	assert_string_equal(b, "e=\"x=y\" f=\"line\\nbreak\\t\\x01\"");
-	fmt(b, sizeof(b), "n=%s", nothing);	/* NULL prints as an empty value */
+	log_formatf(b, sizeof(b), "n=%s", nothing);	/* NULL prints as an empty value */
 	assert_string_equal(b, "n=\"\"");
-	fmt(b, sizeof(b), "p=%.*s", 3, "abcdef");
+	log_formatf(b, sizeof(b), "p=%.*s", 3, "abcdef");
 	assert_string_equal(b, "p=abc");
-	fmt(b, sizeof(b), "u=%s", "h\xc3\xa9");	/* UTF-8 passes through unquoted */
+	log_formatf(b, sizeof(b), "u=%s", "h\xc3\xa9");	/* UTF-8 passes through unquoted */
 	assert_string_equal(b, "u=h\xc3\xa9");
 }
 
@@ -52,7 +39,7 @@ test_numbers(void **state)
 	char b[256];
 
 	(void)state;
-	fmt(b, sizeof(b), "i=%d l=%ld ll=%lld z=%zu u=%u x=%x f=%.2f pct=100%% c=%c w=%5d",
+	log_formatf(b, sizeof(b), "i=%d l=%ld ll=%lld z=%zu u=%u x=%x f=%.2f pct=100%% c=%c w=%5d",
 	    -3, 123456789012L, -9000000000000LL, (size_t)42, 7u, 255u, 1.5, 'q', 12);
 	assert_string_equal(b, "i=-3 l=123456789012 ll=-9000000000000 z=42 u=7 x=ff f=1.50 pct=100% c=q w=   12");
 }
@@ -63,7 +50,7 @@ test_truncation(void **state)
 	char b[8];
 
 	(void)state;
-	assert_int_equal(fmt(b, sizeof(b), "k=%s", "a very long value"), 7);
+	assert_int_equal(log_formatf(b, sizeof(b), "k=%s", "a very long value"), 7);
 	assert_int_equal(strlen(b), 7);
 }
 

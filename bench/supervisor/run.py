@@ -98,7 +98,7 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="dbaasd-bench-sup-"))
     env, svc = start_services(work)
     import redis as redislib
-    r = redislib.Redis(port=int(svc["DBAASD_REDIS_PORT"]), decode_responses=True)
+    r = redislib.Redis(host="127.0.0.1", port=int(svc["DBAASD_REDIS_PORT"]), decode_responses=True)
     port = free_port()
     settings = {
         "mongodb.uri": svc["DBAASD_MONGO_URI"], "mongodb.database": "bench_sup",

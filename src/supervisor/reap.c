@@ -70,6 +70,11 @@ child_gone(struct sup *s, struct sup_child *c, int status)
 	log_warnx("role_died", "role=%s instance=%d child=%ld exit=%d signal=%d core=%s uptime_ms=%lld",
 	    sup_roles[c->role].name, c->instance, pid, e.exit_code, e.sig, e.core,
 	    (long long)(now - c->started_ms));
+	if (c->retiring) {
+		/* An old generation waiting for its successor: it is not replaced. */
+		sup_child_remove(s, c);
+		return;
+	}
 	if (e.exit_code == CFG_EXIT_FATAL) {
 		log_error("role_fatal_config", "role=%s instance=%d action=%s",
 		    sup_roles[c->role].name, c->instance, "stopping dbaasd");

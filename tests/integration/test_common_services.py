@@ -95,7 +95,7 @@ class OwnRedis:
                            "--save", "", "--appendonly", "no", "--dir", str(self.dir)],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         import redis
-        wait_for(lambda: _pings(redis.Redis(port=self.port, socket_timeout=0.5)), 10,
+        wait_for(lambda: _pings(redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=0.5)), 10,
                  "redis-server to answer")
 
     def kill(self):

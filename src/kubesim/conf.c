@@ -32,6 +32,7 @@ static const char usage_text[] =
     "      --watch-timeout S        watch length without timeoutSeconds (default 1800)\n"
     "      --watch-buffer BYTES     per-watcher backlog before it stops being fed (default 1048576)\n"
     "      --rv-wait MS             wait before 504 for a too-large resourceVersion (default 3000)\n"
+    "      --no-operator            no simulated KubeDB operator: a plain API server\n"
     "      --log-level LEVEL        debug, info, warn or error (default info)\n"
     "  -h, --help                   print this help\n";
 
@@ -140,6 +141,7 @@ defaults(void)
 	c->watch_timeout_s = 1800;
 	c->watch_buffer = 1024 * 1024;
 	c->rv_wait_ms = 3000;
+	c->operator_on = 1;
 	if (c->listen == NULL || c->log_level == NULL || add_namespace(c, "default") < 0 ||
 	    add_namespace(c, "kube-system") < 0 || add_namespace(c, "kube-public") < 0) {
 		ksim_conf_free(c);
@@ -200,6 +202,8 @@ load_file_settings(struct ksim_conf *c, config_t *cf, const char *path, char *er
 		set_str(&c->listen, s);
 	if (config_lookup_bool(cf, "tls", &b))
 		c->tls = b;
+	if (config_lookup_bool(cf, "operator", &b))
+		c->operator_on = b;
 	if (config_lookup_string(cf, "tls_host", &s))
 		set_str(&c->tls_host, s);
 	if (config_lookup_string(cf, "url_file", &s))
@@ -302,6 +306,7 @@ out:
 enum {
 	O_TLS = 256, O_TLS_HOST, O_URL_FILE, O_KUBECONFIG, O_CA_FILE, O_PROVISION, O_OPS, O_DELETE,
 	O_HALT, O_HISTORY, O_COMPACT, O_BOOKMARK, O_WATCH_TIMEOUT, O_WATCH_BUFFER, O_RV_WAIT, O_LOG_LEVEL,
+	O_NO_OPERATOR,
 };
 
 static const struct option long_opts[] = {
@@ -325,6 +330,7 @@ static const struct option long_opts[] = {
 	{ "watch-buffer", required_argument, NULL, O_WATCH_BUFFER },
 	{ "rv-wait", required_argument, NULL, O_RV_WAIT },
 	{ "log-level", required_argument, NULL, O_LOG_LEVEL },
+	{ "no-operator", no_argument, NULL, O_NO_OPERATOR },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -344,6 +350,7 @@ apply_opt(struct ksim_conf *c, int opt, const char *arg, char *err, size_t errle
 	case O_KUBECONFIG: set_str(&c->kubeconfig, arg); return 0;
 	case O_CA_FILE: set_str(&c->ca_file, arg); return 0;
 	case O_LOG_LEVEL: set_str(&c->log_level, arg); return 0;
+	case O_NO_OPERATOR: c->operator_on = 0; return 0;
 	case 'n':
 		if (add_namespace(c, arg) == 0)
 			return 0;

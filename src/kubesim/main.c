@@ -37,7 +37,8 @@ on_store_event(void *arg, const struct ksim_res *res, uint64_t seq)
 	struct ksim_sim *sim = arg;
 
 	ksim_hub_event(sim->hub, res, seq);
-	ksim_operator_event(sim->op, res, seq);
+	if (sim->conf->operator_on)
+		ksim_operator_event(sim->op, res, seq);
 }
 
 static int

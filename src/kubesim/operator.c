@@ -787,7 +787,7 @@ ksim_operator_kick_all(struct ksim_operator *op)
 	for (int i = 0; i < KSIM_NRES; i++) {
 		const struct ksim_res *r = &ksim_res_table[i];
 
-		if (r->type != KSIM_RES_DB)
+		if (r->type != KSIM_RES_DB && r->type != KSIM_RES_OPS)
 			continue;
 		for (struct ksim_obj *o = ksim_store_seek(op->sim->store, r, "", 0); o != NULL;
 		    o = ksim_store_next(o))

@@ -31,7 +31,7 @@ struct ksim_operator *ksim_operator_new(struct ksim_sim *sim);
 void ksim_operator_free(struct ksim_operator *op);
 /* A store event on RES (for the object of ring event SEQ). */
 void ksim_operator_event(struct ksim_operator *op, const struct ksim_res *res, uint64_t seq);
-/* Reconcile every database again (faults changed). */
+/* Reconcile every database and OpsRequest again (faults or settings changed). */
 void ksim_operator_kick_all(struct ksim_operator *op);
 /* Forget every pending action (the store was cleared). */
 void ksim_operator_reset(struct ksim_operator *op);

@@ -54,6 +54,7 @@ struct ksim_conf {
 	int watch_timeout_s;		/* default watch length when timeoutSeconds is absent */
 	size_t watch_buffer;		/* bytes queued per watcher before it is dropped */
 	int rv_wait_ms;			/* wait before 504 on a too-large resourceVersion */
+	int operator_on;		/* 0: a plain API server, no KubeDB operator */
 	char *log_level;
 };
 

@@ -169,6 +169,7 @@ config_json(const struct ksim_conf *c)
 	cJSON_AddNumberToObject(doc, "halt_delay_ms", c->halt_ms);
 	cJSON_AddNumberToObject(doc, "bookmark_interval_s", c->bookmark_s);
 	cJSON_AddNumberToObject(doc, "rv_wait_ms", c->rv_wait_ms);
+	cJSON_AddBoolToObject(doc, "operator", c->operator_on);
 	return doc;
 }
 
@@ -176,11 +177,12 @@ static void
 config(struct ksim_sim *sim, struct ksim_req *req, const char *method)
 {
 	static const char *const keys[] = { "provision_delay_ms", "ops_delay_ms", "delete_delay_ms",
-		"halt_delay_ms", "bookmark_interval_s", "rv_wait_ms", NULL };
+		"halt_delay_ms", "bookmark_interval_s", "rv_wait_ms", "operator", NULL };
 	struct ksim_conf *c = sim->conf;
 	int *fields[] = { &c->provision_ms, &c->ops_ms, &c->delete_ms, &c->halt_ms, &c->bookmark_s,
 		&c->rv_wait_ms };
 	int64_t vals[6];
+	int on = c->operator_on;
 	struct jerr e;
 	cJSON *doc;
 
@@ -199,7 +201,12 @@ config(struct ksim_sim *sim, struct ksim_req *req, const char *method)
 		reply_err(req, 422, e.msg);
 		return;
 	}
-	for (size_t i = 0; keys[i] != NULL; i++) {
+	if (json_get_bool(doc, "", "operator", JSON_OPTIONAL, &on, &e) < 0) {
+		cJSON_Delete(doc);
+		reply_err(req, 422, "operator: must be true or false");
+		return;
+	}
+	for (size_t i = 0; i < 6; i++) {
 		vals[i] = *fields[i];
 		if (json_get_i64(doc, "", keys[i], JSON_OPTIONAL, i == 4 ? 1 : 0, 3600 * 1000, &vals[i], &e) < 0) {
 			char msg[512];
@@ -210,8 +217,13 @@ config(struct ksim_sim *sim, struct ksim_req *req, const char *method)
 			return;
 		}
 	}
-	for (size_t i = 0; keys[i] != NULL; i++)
+	for (size_t i = 0; i < 6; i++)
 		*fields[i] = (int)vals[i];
+	if (on != c->operator_on) {
+		c->operator_on = on;
+		if (on)
+			ksim_operator_kick_all(sim->op);
+	}
 	cJSON_Delete(doc);
 	reply_plain_json(req, 200, config_json(c));
 }

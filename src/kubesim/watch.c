@@ -304,10 +304,14 @@ ksim_hub_event(void *arg, const struct ksim_res *res, uint64_t seq)
 	struct ksim_hub *h = arg;
 	struct watcher *w, *next;
 
+	const struct ksim_ring *r = ksim_store_ring(h->sim->store, res);
+
 	for (w = h->by_res[res->id]; w != NULL; w = next) {
 		next = w->next;
 		if (!w->initial && w->seq == seq)
 			pump(w);
+		else if (w->seq < r->first_seq)
+			watcher_end(w);		/* the ring moved past it: too slow, dropped */
 	}
 }
 

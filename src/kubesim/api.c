@@ -465,11 +465,12 @@ create_object(struct ksim_call *c, cJSON *obj, const char *name)
 {
 	struct ksim_ver *v;
 
-	if (init_new_object(c, obj, name) < 0 || admit(c, NULL, obj, name) < 0) {
-		if (ksim_req_status(c->req) == 0)
-			ksim_reply_error(c->req, 500, "InternalError", "out of memory");
+	if (init_new_object(c, obj, name) < 0) {
+		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
 		return;
 	}
+	if (admit(c, NULL, obj, name) < 0)
+		return;		/* answered (and C freed) by admit */
 	if (dry_run(c)) {
 		ksim_reply_cjson(c->req, 201, obj, NULL);
 		return;
@@ -943,8 +944,12 @@ ksim_api_delete(struct ksim_call *c)
 		ksim_reply_not_found(c->req, c->res, c->name);
 		return;
 	}
-	if (check_preconditions(c, o->head) < 0 || (cur = ksim_ver_parse(o->head)) == NULL)
+	if (check_preconditions(c, o->head) < 0)
 		return;
+	if ((cur = ksim_ver_parse(o->head)) == NULL) {
+		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
+		return;
+	}
 	memset(&e, 0, sizeof(e));
 	if (c->res->type == KSIM_RES_DB && ksim_admit_db_delete(c->res, cur, &e) < 0) {
 		reply_admission(c, c->name, &e);

@@ -128,6 +128,8 @@ log_clear(struct ksim_store *s)
 void
 ksim_store_clear(struct ksim_store *s)
 {
+	/* A gap: every resourceVersion handed out before is now too old. */
+	s->rv++;
 	for (int i = 0; i < KSIM_NRES; i++) {
 		struct ksim_avl_node *n;
 

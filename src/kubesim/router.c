@@ -105,10 +105,16 @@ parse_resource_path(struct ksim_call *c, const char *path)
 	return n - i > 3 ? -1 : 0;
 }
 
-static int
-truthy(const char *v)
+/* Go's strconv.ParseBool, which the apiserver uses for query flags. */
+int
+ksim_query_true(const char *v)
 {
-	return v != NULL && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
+	static const char *const yes[] = { "1", "t", "T", "true", "TRUE", "True", NULL };
+
+	for (size_t i = 0; v != NULL && yes[i] != NULL; i++)
+		if (strcmp(v, yes[i]) == 0)
+			return 1;
+	return 0;
 }
 
 static enum ksim_verb
@@ -119,7 +125,7 @@ verb_of(const struct ksim_call *c, const char *method)
 	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
 		if (named)
 			return KSIM_V_GET;
-		return truthy(ksim_req_query(c->req, "watch")) ? KSIM_V_WATCH : KSIM_V_LIST;
+		return ksim_query_true(ksim_req_query(c->req, "watch")) ? KSIM_V_WATCH : KSIM_V_LIST;
 	}
 	if (strcmp(method, "POST") == 0 && !named && !c->status_sub)
 		return KSIM_V_CREATE;

@@ -97,6 +97,8 @@ struct ksim_call {
 };
 
 const char *ksim_verb_name(enum ksim_verb v);
+/* 1 if a query flag is true the way Go's strconv.ParseBool reads it. */
+int ksim_query_true(const char *v);
 
 /*
  * Run FN(C) after MS milliseconds (latency faults, resourceVersion waits);

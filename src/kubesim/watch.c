@@ -476,7 +476,7 @@ ksim_watch(struct ksim_call *c)
 	w->hub = h;
 	w->c = c;
 	w->res = c->res;
-	w->bookmarks = bm != NULL && (strcmp(bm, "true") == 0 || strcmp(bm, "1") == 0);
+	w->bookmarks = ksim_query_true(bm);
 	w->table = ksim_table_wanted(c->req);
 	if (ksim_filter_parse(c, &w->filter) < 0) {
 		free(w);

@@ -32,3 +32,21 @@ libdbaas_kubesim_a_SOURCES = \
 bin_PROGRAMS += dbaasd-kubesim
 dbaasd_kubesim_SOURCES = src/kubesim/main.c
 dbaasd_kubesim_LDADD = libdbaas_kubesim.a libdbaas_common.a $(DEP_LIBS)
+
+# Unit tests of the pure pieces (cmocka, TAP), linked with the library.
+KUBESIM_UNIT_TESTS = \
+	tests/unit/test_kubesim_admission \
+	tests/unit/test_kubesim_contok \
+	tests/unit/test_kubesim_labelsel \
+	tests/unit/test_kubesim_patch \
+	tests/unit/test_kubesim_store
+check_PROGRAMS += $(KUBESIM_UNIT_TESTS)
+TESTS += $(KUBESIM_UNIT_TESTS)
+tests_unit_test_kubesim_admission_LDADD = libdbaas_kubesim.a $(LDADD)
+tests_unit_test_kubesim_contok_LDADD = libdbaas_kubesim.a $(LDADD)
+tests_unit_test_kubesim_labelsel_LDADD = libdbaas_kubesim.a $(LDADD)
+tests_unit_test_kubesim_patch_LDADD = libdbaas_kubesim.a $(LDADD)
+tests_unit_test_kubesim_store_LDADD = libdbaas_kubesim.a $(LDADD)
+
+dist_man_MANS += man/dbaasd-kubesim.1
+EXTRA_DIST += etc/kubesim.conf

@@ -143,6 +143,29 @@ resolve_parent(cJSON *doc, const char *path, struct token *last, int *root, char
 	return c;
 }
 
+/*
+ * Insert ITEM before position I of ARR.  Done by hand: cJSON_InsertItemInArray
+ * of the cJSON shipped with Debian 12 refuses some valid positions.  cJSON keeps
+ * the head's prev pointing at the tail; this preserves that.
+ */
+static void
+insert_at(cJSON *arr, int i, cJSON *item)
+{
+	cJSON *after = cJSON_GetArrayItem(arr, i);
+
+	if (after == NULL) {
+		cJSON_AddItemToArray(arr, item);
+		return;
+	}
+	item->next = after;
+	item->prev = after->prev;
+	if (after == arr->child)
+		arr->child = item;
+	else
+		after->prev->next = item;
+	after->prev = item;
+}
+
 static int
 op_add(cJSON **doc, const char *path, const cJSON *value, char *err, size_t errlen)
 {
@@ -174,10 +197,7 @@ op_add(cJSON **doc, const char *path, const cJSON *value, char *err, size_t errl
 		snprintf(err, errlen, "add operation does not apply: index \"%s\" out of bounds", t.s);
 		return KSIM_PATCH_FAILED;
 	}
-	if (i == cJSON_GetArraySize(parent))
-		cJSON_AddItemToArray(parent, copy);
-	else
-		cJSON_InsertItemInArray(parent, i, copy);
+	insert_at(parent, i, copy);
 	return 0;
 }
 

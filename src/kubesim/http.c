@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -742,11 +744,14 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa, i
 {
 	struct ksim_http *h = arg;
 	struct conn *c = calloc(1, sizeof(*c));
+	int one = 1;
 
 	if (c == NULL) {
 		close(fd);
 		return;
 	}
+	/* Like Go's servers: no Nagle delay on the last segment of a response. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->http = h;
 	if (h->ssl != NULL) {
 		SSL *ssl = SSL_new(h->ssl);

@@ -209,7 +209,7 @@ reply_admission(struct ksim_call *c, const char *name, const struct ksim_adm_err
 	struct ksim_cause cause = { e->cause, e->msg, e->field };
 	size_t i;
 
-	for (i = 0; c->res->kind[i] != '\0' && i < sizeof(lower) - 1; i++)
+	for (i = 0; i < sizeof(lower) - 1 && c->res->kind[i] != '\0'; i++)
 		lower[i] = (char)(c->res->kind[i] | 0x20);
 	lower[i] = '\0';
 	snprintf(webhook, sizeof(webhook), "v%s.kb.io", lower);

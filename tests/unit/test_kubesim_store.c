@@ -176,7 +176,7 @@ test_avl_order_under_churn(void **state)
 	struct ksim_avl t = { NULL, 0 };
 	struct ksim_avl_node *nodes = calloc(N, sizeof(*nodes));
 	char (*keys)[16] = calloc(N, 16);
-	char *sorted[N];
+	char *sorted[N] = { 0 };
 	struct ksim_avl_node dup, *lb;
 	size_t k = 0, want;
 

@@ -269,6 +269,51 @@ api_root(struct ksim_sim *sim, struct ksim_req *req, int core)
 	reply_doc(req, group_list(), NULL);
 }
 
+/* The PATCH operation kubectl inspects: fieldValidation, no strategic merge. */
+static cJSON *
+patch_operation(const struct ksim_res *r)
+{
+	static const char *const types[] = { "application/json-patch+json",
+		"application/merge-patch+json", "application/apply-patch+yaml", NULL };
+	cJSON *op = cJSON_CreateObject(), *p = cJSON_CreateObject(), *content, *gvk;
+
+	cJSON_AddStringToObject(op, "operationId", r->plural);
+	cJSON_AddStringToObject(p, "name", "fieldValidation");
+	cJSON_AddStringToObject(p, "in", "query");
+	cJSON_AddItemToObject(p, "schema", cJSON_Parse("{\"type\":\"string\",\"uniqueItems\":true}"));
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(op, "parameters"), p);
+	content = cJSON_AddObjectToObject(cJSON_AddObjectToObject(op, "requestBody"), "content");
+	for (size_t k = 0; types[k] != NULL; k++)
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(cJSON_AddObjectToObject(content, types[k]),
+		    "schema"), "type", "object");
+	cJSON_AddStringToObject(op, "x-kubernetes-action", "patch");
+	gvk = cJSON_AddObjectToObject(op, "x-kubernetes-group-version-kind");
+	cJSON_AddStringToObject(gvk, "group", r->group);
+	cJSON_AddStringToObject(gvk, "version", r->version);
+	cJSON_AddStringToObject(gvk, "kind", r->kind);
+	return op;
+}
+
+/* An open schema (like a CRD's x-kubernetes-preserve-unknown-fields) for R. */
+static cJSON *
+open_schema(const struct ksim_res *r)
+{
+	cJSON *s = cJSON_CreateObject(), *props, *gvk;
+
+	cJSON_AddStringToObject(s, "type", "object");
+	props = cJSON_AddObjectToObject(s, "properties");
+	cJSON_AddItemToObject(props, "apiVersion", cJSON_Parse("{\"type\":\"string\"}"));
+	cJSON_AddItemToObject(props, "kind", cJSON_Parse("{\"type\":\"string\"}"));
+	cJSON_AddItemToObject(props, "metadata", cJSON_Parse("{\"type\":\"object\"}"));
+	cJSON_AddBoolToObject(s, "x-kubernetes-preserve-unknown-fields", 1);
+	gvk = cJSON_CreateObject();
+	cJSON_AddStringToObject(gvk, "group", r->group);
+	cJSON_AddStringToObject(gvk, "kind", r->kind);
+	cJSON_AddStringToObject(gvk, "version", r->version);
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(s, "x-kubernetes-group-version-kind"), gvk);
+	return s;
+}
+
 /* The OpenAPI v3 document of one group/version. */
 static cJSON *
 openapi_v3_gv(const char *group, const char *version)
@@ -284,51 +329,16 @@ openapi_v3_gv(const char *group, const char *version)
 	for (int i = 0; i < KSIM_NRES; i++) {
 		const struct ksim_res *r = &ksim_res_table[i];
 		char path[256], sname[160];
-		cJSON *item, *op, *gvk, *params, *p, *body, *content, *schema, *s, *props;
 
 		if (strcmp(r->group, group) != 0 || strcmp(r->version, version) != 0)
 			continue;
 		snprintf(sname, sizeof(sname), "%s.%s.%s", r->group[0] != '\0' ? r->group : "io.k8s.api.core",
 		    r->version, r->kind);
-		snprintf(path, sizeof(path), "/%s%s%s/%s%s%s/%s/{name}",
-		    r->group[0] != '\0' ? "apis/" : "api", r->group, r->group[0] != '\0' ? "" : "",
-		    r->version, r->namespaced ? "/namespaces/" : "", r->namespaced ? "{namespace}" : "",
-		    r->plural);
-		item = cJSON_AddObjectToObject(paths, path);
-		op = cJSON_AddObjectToObject(item, "patch");
-		cJSON_AddStringToObject(op, "operationId", r->plural);
-		params = cJSON_AddArrayToObject(op, "parameters");
-		p = cJSON_CreateObject();
-		cJSON_AddStringToObject(p, "name", "fieldValidation");
-		cJSON_AddStringToObject(p, "in", "query");
-		cJSON_AddItemToObject(p, "schema", cJSON_Parse("{\"type\":\"string\",\"uniqueItems\":true}"));
-		cJSON_AddItemToArray(params, p);
-		body = cJSON_AddObjectToObject(op, "requestBody");
-		content = cJSON_AddObjectToObject(body, "content");
-		for (size_t k = 0; k < 3; k++) {
-			static const char *const types[] = { "application/json-patch+json",
-				"application/merge-patch+json", "application/apply-patch+yaml" };
-
-			schema = cJSON_AddObjectToObject(cJSON_AddObjectToObject(content, types[k]), "schema");
-			cJSON_AddStringToObject(schema, "type", "object");
-		}
-		cJSON_AddStringToObject(op, "x-kubernetes-action", "patch");
-		gvk = cJSON_AddObjectToObject(op, "x-kubernetes-group-version-kind");
-		cJSON_AddStringToObject(gvk, "group", r->group);
-		cJSON_AddStringToObject(gvk, "version", r->version);
-		cJSON_AddStringToObject(gvk, "kind", r->kind);
-		s = cJSON_AddObjectToObject(schemas, sname);
-		cJSON_AddStringToObject(s, "type", "object");
-		props = cJSON_AddObjectToObject(s, "properties");
-		cJSON_AddItemToObject(props, "apiVersion", cJSON_Parse("{\"type\":\"string\"}"));
-		cJSON_AddItemToObject(props, "kind", cJSON_Parse("{\"type\":\"string\"}"));
-		cJSON_AddItemToObject(props, "metadata", cJSON_Parse("{\"type\":\"object\"}"));
-		cJSON_AddBoolToObject(s, "x-kubernetes-preserve-unknown-fields", 1);
-		gvk = cJSON_CreateObject();
-		cJSON_AddStringToObject(gvk, "group", r->group);
-		cJSON_AddStringToObject(gvk, "kind", r->kind);
-		cJSON_AddStringToObject(gvk, "version", r->version);
-		cJSON_AddItemToArray(cJSON_AddArrayToObject(s, "x-kubernetes-group-version-kind"), gvk);
+		snprintf(path, sizeof(path), "/%s%s/%s%s%s/%s/{name}", r->group[0] != '\0' ? "apis/" : "api",
+		    r->group, r->version, r->namespaced ? "/namespaces/" : "",
+		    r->namespaced ? "{namespace}" : "", r->plural);
+		cJSON_AddItemToObject(cJSON_AddObjectToObject(paths, path), "patch", patch_operation(r));
+		cJSON_AddItemToObject(schemas, sname, open_schema(r));
 	}
 	return doc;
 }

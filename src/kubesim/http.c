@@ -33,6 +33,7 @@
 #define HEADERS_MAX 100
 #define QUERY_MAX 64
 #define DRAIN_LOW (64 * 1024)
+#define DISCARD_MAX (64 * 1024 * 1024)
 
 struct kv {
 	char *k;
@@ -72,6 +73,7 @@ struct conn {
 	struct ksim_req *req;
 	struct event *resume;
 	int closing;
+	size_t discard;		/* body bytes still to swallow after a 413 */
 	struct conn *next, *prev;
 };
 
@@ -506,17 +508,48 @@ parse_headers(struct ksim_req *r, char *p)
 	return 0;
 }
 
-/* Answer a malformed request directly (no handler) and close. */
+/* Drop input owed to a rejected body; close once it is all in and the answer out. */
+static void
+swallow(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t n = evbuffer_get_length(in);
+
+	if (n > c->discard)
+		n = c->discard;
+	evbuffer_drain(in, n);
+	c->discard -= n;
+	if (c->discard == 0)
+		bufferevent_disable(c->bev, EV_READ);
+}
+
+/*
+ * Answer a request the server will not read (malformed, too large) directly,
+ * without a handler, and close.  413 is a Status like the apiserver's.
+ */
 static void
 conn_reject(struct conn *c, int code, const char *msg)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
+	char body[320];
+	int n;
 
-	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-	    "Connection: close\r\nContent-Length: %zu\r\n\r\n%s", code, reason(code), strlen(msg), msg);
+	if (code == 413)
+		n = snprintf(body, sizeof(body), "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+		    "\"status\":\"Failure\",\"message\":\"Request entity too large: limit is %d\","
+		    "\"reason\":\"RequestEntityTooLarge\",\"code\":413}", BODY_MAX);
+	else
+		n = snprintf(body, sizeof(body), "%s\n", msg);
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nConnection: close\r\n"
+	    "Content-Length: %d\r\n\r\n%s", code, reason(code),
+	    code == 413 ? "application/json" : "text/plain; charset=utf-8", n, body);
 	c->closing = 1;
-	bufferevent_disable(c->bev, EV_READ);
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	/* Swallow a declared body so the client can finish sending and read the answer. */
+	if (c->discard > 0)
+		swallow(c);
+	else
+		bufferevent_disable(c->bev, EV_READ);
 }
 
 /* Parse the request head in HEAD (modified).  Returns 0, or an HTTP code. */
@@ -661,6 +694,12 @@ read_head(struct conn *c)
 	code = parse_head(r, head);
 	free(head);
 	if (code != 0) {
+		if (code == 413 && r->want == 0) {
+			const char *cl = ksim_req_header(r, "Content-Length");
+			unsigned long long v = cl != NULL ? strtoull(cl, NULL, 10) : 0;
+
+			c->discard = v <= DISCARD_MAX ? (size_t)v : 0;
+		}
 		req_free(r);
 		conn_reject(c, code, code == 413 ? "request body too large" : "malformed request");
 		return 0;
@@ -713,6 +752,12 @@ on_read(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
+	if (c->discard > 0) {
+		swallow(c);
+		if (c->discard == 0 && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			conn_free(c);
+		return;
+	}
 	if (c->req == NULL || c->req->state == REQ_BODY)
 		conn_parse(c);
 }
@@ -723,7 +768,7 @@ on_write(struct bufferevent *bev, void *arg)
 	struct conn *c = arg;
 
 	if (c->closing) {
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 && c->discard == 0)
 			conn_free(c);
 		return;
 	}

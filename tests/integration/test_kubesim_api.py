@@ -364,3 +364,34 @@ def test_bad_requests_do_not_crash(kubesim):
         r = kubesim.request("GET", MG + "?" + q)
         assert r.status == 400, (q, r)
     assert kubesim.request("GET", "/version").status == 200
+
+
+def test_request_body_limit(kubesim):
+    r = kubesim.request("POST", MG, b'{"a":"' + b"x" * (4 << 20) + b'"}')
+    assert r.status == 413 and r.json()["reason"] == "RequestEntityTooLarge"
+    assert kubesim.request("GET", "/version").status == 200
+
+
+def test_config_file_and_flag_errors(tmp_path):
+    from conftest import binary, run
+    conf = tmp_path / "kubesim.conf"
+    conf.write_text('listen = "127.0.0.1:0";\ntls = false;\nnamespaces = [ "from-file" ];\n'
+                    'tokens = ( { token = "file-token"; user = "ops"; role = "admin"; } );\n'
+                    f'url_file = "{tmp_path}/url";\nrv_wait_ms = 1234;\n')
+    with KubeSim(tmp_path / "ks", tls=False, auth=False, args=["-c", str(conf)]) as ks:
+        assert ks.request("GET", MG, token=None).status == 401           # the file's token applies
+        assert ks.request("GET", "/api/v1/namespaces/from-file", token="file-token").status == 200
+        assert ks.ok("GET", "/_sim/config", token="file-token")["rv_wait_ms"] == 1234
+    for args, msg in [(["--provision-delay", "-5"], "--provision-delay: must be an integer"),
+                      (["--token", ":x"], "token: expected TOKEN"),
+                      (["--token", "t:u:god"], "role must be admin or readonly"),
+                      (["--listen", "nonsense"], "expected HOST:PORT"),
+                      (["extra"], "unexpected argument"),
+                      (["-c", str(tmp_path / "missing.conf")], "missing.conf")]:
+        r = run([binary("dbaasd-kubesim")] + args, timeout=10)
+        assert r.returncode in (1, 2) and msg in r.stderr, (args, r.stderr)
+    bad = tmp_path / "bad.conf"
+    bad.write_text("history = 0;\n")
+    r = run([binary("dbaasd-kubesim"), "-c", str(bad)], timeout=10)
+    assert r.returncode == 2 and "history: must be from 1" in r.stderr
+    assert run([binary("dbaasd-kubesim"), "--help"], timeout=10).stdout.startswith("usage: dbaasd-kubesim")

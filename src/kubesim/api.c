@@ -26,6 +26,7 @@
 #include "kubesim/jsonx.h"
 #include "kubesim/labelsel.h"
 #include "kubesim/patch.h"
+#include "kubesim/pbuf.h"
 #include "kubesim/reply.h"
 #include "kubesim/store.h"
 #include "kubesim/table.h"
@@ -92,6 +93,15 @@ parse_body(struct ksim_call *c)
 	cJSON *obj;
 	char msg[640];
 
+	if (ksim_pb_is(body, len)) {
+		/* kubectl 1.28+ sends built-in kinds as protobuf. */
+		if ((obj = ksim_pb_decode(c->res, body, len, msg, sizeof(msg))) != NULL)
+			return obj;
+		ksim_reply_status(c->req, &(struct ksim_status){ .code = 415,
+		    .reason = "UnsupportedMediaType", .message = "the body of the request was in an "
+		    "unknown format - accepted media types include: application/json, application/yaml" });
+		return NULL;
+	}
 	obj = json_parse_strict(body, len, MAX_DEPTH, &e);
 	if (obj != NULL)
 		return obj;
@@ -304,8 +314,9 @@ prepare_secret(cJSON *obj)
 {
 	cJSON *sd = cJSON_DetachItemFromObjectCaseSensitive(obj, "stringData"), *e;
 	cJSON *data;
+	const char *type = ksim_json_str(obj, "type");
 
-	if (ksim_json_str(obj, "type") == NULL && ksim_json_set_str(obj, "type", "Opaque") < 0)
+	if ((type == NULL || type[0] == '\0') && ksim_json_set_str(obj, "type", "Opaque") < 0)
 		goto fail;
 	if (sd == NULL)
 		return 0;
@@ -715,7 +726,7 @@ static const char patch_types_msg[] = "the body of the request was in an unknown
     "accepted media types include: application/json-patch+json, application/merge-patch+json, "
     "application/apply-patch+yaml";
 
-enum ptype { P_MERGE, P_JSON, P_APPLY, P_BAD };
+enum ptype { P_MERGE, P_JSON, P_APPLY, P_SMP, P_BAD };
 
 static enum ptype
 patch_type(struct ksim_req *r)
@@ -732,6 +743,8 @@ patch_type(struct ksim_req *r)
 		return P_JSON;
 	if (n == 28 && strncasecmp(ct, "application/apply-patch+yaml", n) == 0)
 		return P_APPLY;
+	if (n == 38 && strncasecmp(ct, "application/strategic-merge-patch+json", n) == 0)
+		return P_SMP;
 	return P_BAD;
 }
 
@@ -815,7 +828,13 @@ ksim_api_patch(struct ksim_call *c)
 	struct ksim_obj *o;
 	cJSON *body, *old, *doc;
 
-	if (t == P_BAD) {
+	/*
+	 * Strategic merge exists for built-in kinds only; for Namespace and
+	 * Secret (no keyed lists) it is a merge patch.
+	 */
+	if (t == P_SMP && c->res->group[0] == '\0')
+		t = P_MERGE;
+	if (t == P_BAD || t == P_SMP) {
 		ksim_reply_status(c->req, &(struct ksim_status){ .code = 415,
 		    .reason = "UnsupportedMediaType", .message = patch_types_msg });
 		return;

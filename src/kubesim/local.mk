@@ -19,6 +19,7 @@ libdbaas_kubesim_a_SOURCES = \
 	src/kubesim/list.c src/kubesim/list.h \
 	src/kubesim/operator.c src/kubesim/operator.h \
 	src/kubesim/patch.c src/kubesim/patch.h \
+	src/kubesim/pbuf.c src/kubesim/pbuf.h \
 	src/kubesim/reply.c src/kubesim/reply.h \
 	src/kubesim/res.c src/kubesim/res.h \
 	src/kubesim/router.c \
@@ -39,6 +40,7 @@ KUBESIM_UNIT_TESTS = \
 	tests/unit/test_kubesim_contok \
 	tests/unit/test_kubesim_labelsel \
 	tests/unit/test_kubesim_patch \
+	tests/unit/test_kubesim_pbuf \
 	tests/unit/test_kubesim_store
 check_PROGRAMS += $(KUBESIM_UNIT_TESTS)
 TESTS += $(KUBESIM_UNIT_TESTS)
@@ -46,6 +48,7 @@ tests_unit_test_kubesim_admission_LDADD = libdbaas_kubesim.a $(LDADD)
 tests_unit_test_kubesim_contok_LDADD = libdbaas_kubesim.a $(LDADD)
 tests_unit_test_kubesim_labelsel_LDADD = libdbaas_kubesim.a $(LDADD)
 tests_unit_test_kubesim_patch_LDADD = libdbaas_kubesim.a $(LDADD)
+tests_unit_test_kubesim_pbuf_LDADD = libdbaas_kubesim.a $(LDADD)
 tests_unit_test_kubesim_store_LDADD = libdbaas_kubesim.a $(LDADD)
 
 dist_man_MANS += man/dbaasd-kubesim.1

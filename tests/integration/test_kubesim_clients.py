@@ -116,6 +116,16 @@ def test_kubectl(cluster, tmp_path, version):
     # delete waits for DELETED (the finalizer runs after the delete delay)
     assert f'mongodb.kubedb.com "orders" deleted' in k("delete", "mongodb", "orders", "-n", ns).stdout
     assert cluster.get("mongodbs", ns, "orders") is None
+    # built-in kinds (kubectl 1.28+ sends them as protobuf; strategic merge for labels)
+    k("create", "secret", "generic", "auth", "-n", ns, "--from-literal=password=hunter2")
+    sec = cluster.get("secrets", ns, "auth")
+    assert sec["data"] == {"password": "aHVudGVyMg=="} and sec["type"] == "Opaque"
+    k("label", "secret", "auth", "-n", ns, "team=db")
+    assert cluster.get("secrets", ns, "auth")["metadata"]["labels"] == {"team": "db"}
+    k("create", "namespace", ns + "-extra")
+    assert cluster.get("namespaces", None, ns + "-extra")["status"]["phase"] == "Active"
+    k("delete", "secret", "auth", "-n", ns)
+    assert cluster.get("secrets", ns, "auth") is None
     # a read-only user is refused writes with RBAC's wording
     r = subprocess.run(k.base + ["--token", "kubesim-readonly-token", "delete", "mg", "page-0", "-n", ns],
                        capture_output=True, text=True, timeout=30)

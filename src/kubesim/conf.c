@@ -190,30 +190,36 @@ static const struct int_setting int_settings[] = {
 	ISET("rv_wait_ms", 0, 60000, rv_wait_ms),
 };
 
-/* Scalars and lists of the file, checked one by one. */
-static int
-load_file_settings(struct ksim_conf *c, config_t *cf, const char *path, char *err, size_t errlen)
+/* The string and boolean settings of the file. */
+static void
+load_file_strings(struct ksim_conf *c, config_t *cf)
 {
+	static const struct { const char *name; size_t off; } strs[] = {
+		{ "listen", offsetof(struct ksim_conf, listen) },
+		{ "tls_host", offsetof(struct ksim_conf, tls_host) },
+		{ "url_file", offsetof(struct ksim_conf, url_file) },
+		{ "kubeconfig", offsetof(struct ksim_conf, kubeconfig) },
+		{ "ca_file", offsetof(struct ksim_conf, ca_file) },
+		{ "log_level", offsetof(struct ksim_conf, log_level) },
+	};
 	const char *s;
-	int b, v;
-	config_setting_t *list;
+	int b;
 
-	if (config_lookup_string(cf, "listen", &s))
-		set_str(&c->listen, s);
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (config_lookup_string(cf, strs[i].name, &s))
+			set_str((char **)((char *)c + strs[i].off), s);
 	if (config_lookup_bool(cf, "tls", &b))
 		c->tls = b;
 	if (config_lookup_bool(cf, "operator", &b))
 		c->operator_on = b;
-	if (config_lookup_string(cf, "tls_host", &s))
-		set_str(&c->tls_host, s);
-	if (config_lookup_string(cf, "url_file", &s))
-		set_str(&c->url_file, s);
-	if (config_lookup_string(cf, "kubeconfig", &s))
-		set_str(&c->kubeconfig, s);
-	if (config_lookup_string(cf, "ca_file", &s))
-		set_str(&c->ca_file, s);
-	if (config_lookup_string(cf, "log_level", &s))
-		set_str(&c->log_level, s);
+}
+
+/* The numeric settings of the file, each within its range. */
+static int
+load_file_numbers(struct ksim_conf *c, config_t *cf, const char *path, char *err, size_t errlen)
+{
+	int v;
+
 	for (size_t i = 0; i < sizeof(int_settings) / sizeof(int_settings[0]); i++) {
 		if (!config_lookup_int(cf, int_settings[i].name, &v))
 			continue;
@@ -238,6 +244,18 @@ load_file_settings(struct ksim_conf *c, config_t *cf, const char *path, char *er
 		}
 		c->watch_buffer = (size_t)v;
 	}
+	return 0;
+}
+
+/* Scalars and lists of the file, checked one by one. */
+static int
+load_file_settings(struct ksim_conf *c, config_t *cf, const char *path, char *err, size_t errlen)
+{
+	config_setting_t *list;
+
+	load_file_strings(c, cf);
+	if (load_file_numbers(c, cf, path, err, errlen) < 0)
+		return -1;
 	if ((list = config_lookup(cf, "namespaces")) != NULL) {
 		for (int i = 0; i < config_setting_length(list); i++) {
 			const char *ns = config_setting_get_string_elem(list, i);

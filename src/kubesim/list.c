@@ -175,16 +175,11 @@ plan_continue(struct ksim_call *c, struct listing *l, const char *tok)
 	return 0;
 }
 
-/* Decide what to read.  0, or 1 after replying. */
+/* The query parameters that are wrong whatever the store holds.  0, or 1 after replying. */
 static int
-plan(struct ksim_call *c, struct listing *l)
+check_query(struct ksim_call *c, const char *rvs, const char *match, const char *lim,
+    uint64_t *rv, uint64_t *limit)
 {
-	const char *rvs = ksim_req_query(c->req, "resourceVersion");
-	const char *match = ksim_req_query(c->req, "resourceVersionMatch");
-	const char *cont = ksim_req_query(c->req, "continue");
-	const char *lim = ksim_req_query(c->req, "limit");
-	uint64_t rv = 0, limit = 0;
-
 	if (match != NULL && match[0] != '\0' && (rvs == NULL || rvs[0] == '\0')) {
 		reply_list_invalid(c, "resourceVersionMatch", "FieldValueForbidden",
 		    "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided");
@@ -193,21 +188,37 @@ plan(struct ksim_call *c, struct listing *l)
 	if (match != NULL && match[0] != '\0' && strcmp(match, "Exact") != 0 &&
 	    strcmp(match, "NotOlderThan") != 0) {
 		reply_list_invalid(c, "resourceVersionMatch", "FieldValueNotSupported",
-		    "Unsupported value: \"x\": supported values: \"Exact\", \"NotOlderThan\"");
+		    "Unsupported value: supported values: \"Exact\", \"NotOlderThan\"");
 		return 1;
 	}
-	if ((lim != NULL && lim[0] != '\0' && parse_uint(lim, &limit) < 0) ||
-	    (rvs != NULL && rvs[0] != '\0' && parse_uint(rvs, &rv) < 0)) {
-		ksim_reply_bad_request(c->req, lim != NULL && parse_uint(lim, &limit) < 0 ?
-		    "invalid limit: must be a non-negative integer" :
-		    "invalid resource version: must be a non-negative integer");
+	if (lim != NULL && lim[0] != '\0' && parse_uint(lim, limit) < 0) {
+		ksim_reply_bad_request(c->req, "invalid limit: must be a non-negative integer");
 		return 1;
 	}
-	if (match != NULL && strcmp(match, "Exact") == 0 && rv == 0) {
+	if (rvs != NULL && rvs[0] != '\0' && parse_uint(rvs, rv) < 0) {
+		ksim_reply_bad_request(c->req, "invalid resource version: must be a non-negative integer");
+		return 1;
+	}
+	if (match != NULL && strcmp(match, "Exact") == 0 && *rv == 0) {
 		reply_list_invalid(c, "resourceVersionMatch", "FieldValueForbidden",
 		    "Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"");
 		return 1;
 	}
+	return 0;
+}
+
+/* Decide what to read.  0, or 1 after replying. */
+static int
+plan(struct ksim_call *c, struct listing *l)
+{
+	const char *rvs = ksim_req_query(c->req, "resourceVersion");
+	const char *match = ksim_req_query(c->req, "resourceVersionMatch");
+	const char *cont = ksim_req_query(c->req, "continue");
+	uint64_t rv = 0, limit = 0;
+	int exact;
+
+	if (check_query(c, rvs, match, ksim_req_query(c->req, "limit"), &rv, &limit) != 0)
+		return 1;
 	l->limit = (int64_t)limit;
 	l->prefixlen = (size_t)snprintf(l->prefix, sizeof(l->prefix), "%s%s", c->ns,
 	    c->ns[0] != '\0' ? "/" : "");
@@ -225,16 +236,17 @@ plan(struct ksim_call *c, struct listing *l)
 		l->limit = 0;		/* served from the watch cache: limit ignored */
 		return 0;
 	}
-	if (rv != 0 && too_large(c, rv))
+	if (rv == 0 || too_large(c, rv))
+		return rv == 0 ? 0 : 1;
+	exact = (match != NULL && strcmp(match, "Exact") == 0) ||
+	    (limit > 0 && (match == NULL || match[0] == '\0'));
+	if (!exact)
+		return 0;
+	if (rv < ksim_store_compacted_rv(c->sim->store)) {
+		ksim_reply_error(c->req, 410, "Expired", "The resourceVersion for the provided list is too old.");
 		return 1;
-	if (rv != 0 && ((match != NULL && strcmp(match, "Exact") == 0) ||
-	    (limit > 0 && (match == NULL || match[0] == '\0')))) {
-		if (rv < ksim_store_compacted_rv(c->sim->store)) {
-			ksim_reply_error(c->req, 410, "Expired", "The resourceVersion for the provided list is too old.");
-			return 1;
-		}
-		l->read_rv = l->list_rv = rv;
 	}
+	l->read_rv = l->list_rv = rv;
 	return 0;
 }
 

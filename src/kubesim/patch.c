@@ -238,18 +238,11 @@ lookup(cJSON *doc, const char *path)
 	return c;
 }
 
-/* Run one operation OP against *DOC. */
+/* The members an operation needs must be there (else the patch is malformed). */
 static int
-apply_one(cJSON **doc, const cJSON *op, char *err, size_t errlen)
+check_members(const char *name, const cJSON *p, const cJSON *v, const cJSON *f, char *err,
+    size_t errlen)
 {
-	const cJSON *o = cJSON_GetObjectItemCaseSensitive(op, "op");
-	const cJSON *p = cJSON_GetObjectItemCaseSensitive(op, "path");
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(op, "value");
-	const cJSON *f = cJSON_GetObjectItemCaseSensitive(op, "from");
-	const char *name = cJSON_IsString(o) ? o->valuestring : "";
-	cJSON *moved;
-	int rc;
-
 	if (!cJSON_IsString(p)) {
 		snprintf(err, errlen, "operation \"%s\" has no \"path\"", name);
 		return KSIM_PATCH_BAD_DOC;
@@ -263,52 +256,94 @@ apply_one(cJSON **doc, const cJSON *op, char *err, size_t errlen)
 		snprintf(err, errlen, "operation \"%s\" has no \"from\"", name);
 		return KSIM_PATCH_BAD_DOC;
 	}
+	return 0;
+}
+
+static int
+op_remove_replace(cJSON **doc, const char *name, const char *path, const cJSON *v, char *err,
+    size_t errlen)
+{
+	cJSON *old;
+
+	if (strcmp(name, "replace") == 0 && path[0] == '\0')
+		return op_add(doc, "", v, err, errlen);
+	if ((old = detach(*doc, path, name, err, errlen)) == NULL)
+		return KSIM_PATCH_FAILED;
+	cJSON_Delete(old);
+	return strcmp(name, "remove") == 0 ? 0 : op_add(doc, path, v, err, errlen);
+}
+
+static int
+op_test(cJSON *doc, const char *path, const cJSON *v, char *err, size_t errlen)
+{
+	const cJSON *cur = lookup(doc, path);
+
+	if (cur == NULL || !cJSON_Compare(cur, v, 1)) {
+		snprintf(err, errlen, "testing value %s failed", path);
+		return KSIM_PATCH_FAILED;
+	}
+	return 0;
+}
+
+static int
+op_copy(cJSON **doc, const char *from, const char *path, char *err, size_t errlen)
+{
+	const cJSON *src = lookup(*doc, from);
+	cJSON *copy;
+	int rc;
+
+	if (src == NULL) {
+		snprintf(err, errlen, "copy operation does not apply: doc is missing from path: %s", from);
+		return KSIM_PATCH_FAILED;
+	}
+	if ((copy = cJSON_Duplicate(src, 1)) == NULL)
+		return KSIM_PATCH_FAILED;
+	rc = op_add(doc, path, copy, err, errlen);
+	cJSON_Delete(copy);
+	return rc;
+}
+
+static int
+op_move(cJSON **doc, const char *from, const char *path, char *err, size_t errlen)
+{
+	size_t fl = strlen(from);
+	cJSON *moved;
+	int rc;
+
+	if (strncmp(path, from, fl) == 0 && path[fl] == '/') {
+		snprintf(err, errlen, "move operation cannot move a value into itself");
+		return KSIM_PATCH_FAILED;
+	}
+	if ((moved = detach(*doc, from, "move", err, errlen)) == NULL)
+		return KSIM_PATCH_FAILED;
+	rc = op_add(doc, path, moved, err, errlen);
+	cJSON_Delete(moved);
+	return rc;
+}
+
+/* Run one operation OP against *DOC. */
+static int
+apply_one(cJSON **doc, const cJSON *op, char *err, size_t errlen)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(op, "op");
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(op, "path");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(op, "value");
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(op, "from");
+	const char *name = cJSON_IsString(o) ? o->valuestring : "";
+	int rc = check_members(name, p, v, f, err, errlen);
+
+	if (rc != 0)
+		return rc;
 	if (strcmp(name, "add") == 0)
 		return op_add(doc, p->valuestring, v, err, errlen);
-	if (strcmp(name, "remove") == 0 || strcmp(name, "replace") == 0) {
-		if (strcmp(name, "replace") == 0 && p->valuestring[0] == '\0')
-			return op_add(doc, "", v, err, errlen);
-		if ((moved = detach(*doc, p->valuestring, name, err, errlen)) == NULL)
-			return KSIM_PATCH_FAILED;
-		cJSON_Delete(moved);
-		return strcmp(name, "remove") == 0 ? 0 : op_add(doc, p->valuestring, v, err, errlen);
-	}
-	if (strcmp(name, "test") == 0) {
-		const cJSON *cur = lookup(*doc, p->valuestring);
-
-		if (cur == NULL || !cJSON_Compare(cur, v, 1)) {
-			snprintf(err, errlen, "testing value %s failed", p->valuestring);
-			return KSIM_PATCH_FAILED;
-		}
-		return 0;
-	}
-	if (strcmp(name, "copy") == 0) {
-		const cJSON *src = lookup(*doc, f->valuestring);
-
-		if (src == NULL) {
-			snprintf(err, errlen, "copy operation does not apply: doc is missing from path: %s",
-			    f->valuestring);
-			return KSIM_PATCH_FAILED;
-		}
-		if ((moved = cJSON_Duplicate(src, 1)) == NULL)
-			return KSIM_PATCH_FAILED;
-		rc = op_add(doc, p->valuestring, moved, err, errlen);
-		cJSON_Delete(moved);
-		return rc;
-	}
-	if (strcmp(name, "move") == 0) {
-		size_t fl = strlen(f->valuestring);
-
-		if (strncmp(p->valuestring, f->valuestring, fl) == 0 && p->valuestring[fl] == '/') {
-			snprintf(err, errlen, "move operation cannot move a value into itself");
-			return KSIM_PATCH_FAILED;
-		}
-		if ((moved = detach(*doc, f->valuestring, "move", err, errlen)) == NULL)
-			return KSIM_PATCH_FAILED;
-		rc = op_add(doc, p->valuestring, moved, err, errlen);
-		cJSON_Delete(moved);
-		return rc;
-	}
+	if (strcmp(name, "remove") == 0 || strcmp(name, "replace") == 0)
+		return op_remove_replace(doc, name, p->valuestring, v, err, errlen);
+	if (strcmp(name, "test") == 0)
+		return op_test(*doc, p->valuestring, v, err, errlen);
+	if (strcmp(name, "copy") == 0)
+		return op_copy(doc, f->valuestring, p->valuestring, err, errlen);
+	if (strcmp(name, "move") == 0)
+		return op_move(doc, f->valuestring, p->valuestring, err, errlen);
 	snprintf(err, errlen, "Unexpected kind: %s", name);
 	return KSIM_PATCH_BAD_DOC;
 }

@@ -448,51 +448,61 @@ arm_timers(struct watcher *w, int64_t timeout_ms)
 	return 0;
 }
 
+/* sendInitialEvents needs the WatchList gate, off in 1.30: 422.  1 if answered. */
+static int
+reject_watch_list(struct ksim_call *c)
+{
+	const char *sie = ksim_req_query(c->req, "sendInitialEvents");
+	struct ksim_cause cause = { "FieldValueForbidden", "Forbidden: sendInitialEvents is "
+		"forbidden for watch unless the WatchList feature gate is enabled", "sendInitialEvents" };
+
+	if (sie == NULL || sie[0] == '\0')
+		return 0;
+	ksim_reply_status(c->req, &(struct ksim_status){ .code = 422, .reason = "Invalid",
+	    .message = "ListOptions.meta.k8s.io \"\" is invalid: sendInitialEvents: Forbidden: "
+	    "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
+	    .group = "meta.k8s.io", .kind = "ListOptions", .causes = &cause, .ncauses = 1 });
+	return 1;
+}
+
+/* A watcher for C positioned in its ring, or NULL once answered (error, 410). */
+static struct watcher *
+watcher_new(struct ksim_call *c)
+{
+	struct watcher *w = calloc(1, sizeof(*w));
+
+	if (w == NULL) {
+		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
+		return NULL;
+	}
+	w->hub = c->sim->hub;
+	w->c = c;
+	w->res = c->res;
+	w->bookmarks = ksim_query_true(ksim_req_query(c->req, "allowWatchBookmarks"));
+	w->table = ksim_table_wanted(c->req);
+	if (ksim_filter_parse(c, &w->filter) < 0) {
+		free(w);
+		return NULL;
+	}
+	if (c->watch_fault == KSIM_F_WATCH_EXPIRE) {
+		reply_expired(c, 0, ksim_store_ring(c->sim->store, c->res)->evicted_rv + 1);
+	} else if (position(w, c) == 0) {
+		return w;
+	}
+	ksim_filter_free(&w->filter);
+	free(w);
+	return NULL;
+}
+
 void
 ksim_watch(struct ksim_call *c)
 {
 	struct ksim_hub *h = c->sim->hub;
-	const char *sie = ksim_req_query(c->req, "sendInitialEvents");
-	const char *bm = ksim_req_query(c->req, "allowWatchBookmarks");
 	struct watcher *w;
 	int64_t timeout_ms;
 
-	if (sie != NULL && sie[0] != '\0') {
-		struct ksim_cause cause = { "FieldValueForbidden", "Forbidden: sendInitialEvents is "
-			"forbidden for watch unless the WatchList feature gate is enabled", "sendInitialEvents" };
-
-		ksim_reply_status(c->req, &(struct ksim_status){ .code = 422, .reason = "Invalid",
-		    .message = "ListOptions.meta.k8s.io \"\" is invalid: sendInitialEvents: Forbidden: "
-		    "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
-		    .group = "meta.k8s.io", .kind = "ListOptions", .causes = &cause, .ncauses = 1 });
+	if (reject_watch_list(c) || watch_timeout(c, &timeout_ms) < 0 || (w = watcher_new(c)) == NULL)
 		return;
-	}
-	if (watch_timeout(c, &timeout_ms) < 0)
-		return;
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
-		return;
-	}
-	w->hub = h;
-	w->c = c;
-	w->res = c->res;
-	w->bookmarks = ksim_query_true(bm);
-	w->table = ksim_table_wanted(c->req);
-	if (ksim_filter_parse(c, &w->filter) < 0) {
-		free(w);
-		return;
-	}
-	if (c->watch_fault == KSIM_F_WATCH_EXPIRE) {
-		ksim_filter_free(&w->filter);
-		free(w);
-		reply_expired(c, 0, ksim_store_ring(c->sim->store, c->res)->evicted_rv + 1);
-		return;
-	}
-	if (position(w, c) != 0) {
-		ksim_filter_free(&w->filter);
-		free(w);
-		return;
-	}
 	w->next = h->by_res[w->res->id];
 	if (w->next != NULL)
 		w->next->prev = w;

@@ -325,3 +325,20 @@ def test_many_watchers_all_get_the_event(quiet):
         ev = w.next()
         assert ev["type"] == "ADDED" and ev["object"]["metadata"]["name"] == "fan"
         w.close()
+
+
+def test_continue_tokens_expire_on_their_own(tmp_path):
+    with KubeSim(tmp_path, args=["--no-operator", "--compaction-interval", "1"]) as ks:
+        make_dbs(ks, 3)
+        tok = ks.list("mongodbs", "demo", limit=1)["metadata"]["continue"]
+        ks.patch("mongodbs", "demo", "mg-002", {"metadata": {"labels": {"moved": "on"}}})
+        wait_for(lambda: ks.request("GET", MG, query={"limit": 1, "continue": tok}).status == 410, 6,
+                 "the periodic compaction to expire the token")
+
+
+def test_clusters_are_independent(tmp_path):
+    with KubeSim(tmp_path / "a", tls=False) as a, KubeSim(tmp_path / "b", tls=False) as b:
+        assert a.port != b.port
+        a.create("mongodbs", "demo", mongodb("only-in-a"))
+        assert a.get("mongodbs", "demo", "only-in-a") is not None
+        assert b.get("mongodbs", "demo", "only-in-a") is None

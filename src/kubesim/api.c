@@ -993,6 +993,36 @@ ksim_api_delete(struct ksim_call *c)
 		reply_version(c, 200, v);
 }
 
+/* Delete O for a collection delete; its last state goes into OUT. 0, or -1 after replying. */
+static int
+delete_member(struct ksim_call *c, struct ksim_obj *o, struct evbuffer *out, int *n)
+{
+	cJSON *cur = ksim_ver_parse(o->head);
+	struct ksim_adm_err e;
+	struct ksim_ver *v;
+	int gone;
+
+	if (cur == NULL) {
+		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
+		return -1;
+	}
+	memset(&e, 0, sizeof(e));
+	if (c->res->type == KSIM_RES_DB && ksim_admit_db_delete(c->res, cur, &e) < 0) {
+		cJSON_Delete(cur);
+		reply_admission(c, o->name, &e);
+		return -1;
+	}
+	v = delete_now(c->sim, o, cur, &gone);
+	cJSON_Delete(cur);
+	if (v != NULL) {
+		if ((*n)++ > 0)
+			evbuffer_add(out, ",", 1);
+		evbuffer_add(out, v->json, v->len);
+	}
+	return 0;
+}
+
+/* DELETE on a collection: every match goes (or is marked), and the answer lists them. */
 void
 ksim_api_deletecollection(struct ksim_call *c)
 {
@@ -1000,12 +1030,20 @@ ksim_api_deletecollection(struct ksim_call *c)
 	struct ksim_labelsel *sel = NULL;
 	char err[512], key[300];
 	struct ksim_obj *o, *next;
+	struct evbuffer *out;
 	size_t klen;
+	int n = 0;
 
 	if (ksim_labelsel_parse(lsel != NULL ? lsel : "", &sel, err, sizeof(err)) < 0) {
 		ksim_reply_bad_request(c->req, err);
 		return;
 	}
+	if ((out = evbuffer_new()) == NULL) {
+		ksim_labelsel_free(sel);
+		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
+		return;
+	}
+	evbuffer_add_printf(out, "{\"apiVersion\":\"%s\",\"items\":[", c->res->api_version);
 	klen = (size_t)snprintf(key, sizeof(key), "%s%s", c->ns, c->ns[0] != '\0' ? "/" : "");
 	for (o = ksim_store_seek(c->sim->store, c->res, key, klen); o != NULL; o = next) {
 		next = ksim_store_next(o);
@@ -1013,10 +1051,15 @@ ksim_api_deletecollection(struct ksim_call *c)
 			break;
 		if (o->head->deleted || !ksim_labelsel_match(sel, &o->head->labels))
 			continue;
-		ksim_api_delete_object(c->sim, c->res, o->ns, o->name);
+		if (delete_member(c, o, out, &n) < 0)
+			goto out;
 	}
+	evbuffer_add_printf(out, "],\"kind\":\"%s\",\"metadata\":{\"continue\":\"\",\"resourceVersion\":"
+	    "\"%llu\"}}", c->res->list_kind, (unsigned long long)ksim_store_rv(c->sim->store));
+	ksim_req_reply_buf(c->req, 200, "application/json", out, NULL);
+out:
+	evbuffer_free(out);
 	ksim_labelsel_free(sel);
-	ksim_reply_status(c->req, &(struct ksim_status){ .success = 1, .code = 200 });
 }
 
 struct ksim_ver *

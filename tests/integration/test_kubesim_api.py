@@ -395,3 +395,18 @@ def test_config_file_and_flag_errors(tmp_path):
     r = run([binary("dbaasd-kubesim"), "-c", str(bad)], timeout=10)
     assert r.returncode == 2 and "history: must be from 1" in r.stderr
     assert run([binary("dbaasd-kubesim"), "--help"], timeout=10).stdout.startswith("usage: dbaasd-kubesim")
+
+
+def test_delete_collection(kubesim):
+    for name, tier in [("c1", "gold"), ("c2", "gold"), ("c3", "silver")]:
+        m = mongodb(name)
+        m["metadata"]["labels"]["tier"] = tier
+        kubesim.create("mongodbs", "demo", m)
+    r = kubesim.request("DELETE", MG, query={"labelSelector": "tier=gold"})
+    assert r.status == 200
+    lst = r.json()
+    assert lst["kind"] == "MongoDBList"
+    assert sorted(i["metadata"]["name"] for i in lst["items"]) == ["c1", "c2"]
+    kubesim.wait_gone("mongodbs", "demo", "c1")
+    kubesim.wait_gone("mongodbs", "demo", "c2")
+    assert kubesim.get("mongodbs", "demo", "c3") is not None

@@ -408,11 +408,17 @@ ksim_store_write(struct ksim_store *s, const struct ksim_res *res, const char *n
 	struct ksim_obj *o = find_node(s, res, ns, name);
 	struct ksim_ver *v;
 	int created = o == NULL || o->head == NULL || o->head->deleted;
+	int fresh = o == NULL;
 
-	if (o == NULL && (o = new_node(s, res, ns, name)) == NULL)
+	if (fresh && (o = new_node(s, res, ns, name)) == NULL)
 		return NULL;
-	if ((v = new_version(o, obj, s->rv + 1, 0)) == NULL)
+	if ((v = new_version(o, obj, s->rv + 1, 0)) == NULL) {
+		if (fresh) {	/* no empty key left behind */
+			ksim_avl_remove(&s->trees[res->id], &o->node);
+			obj_unref(o);
+		}
 		return NULL;
+	}
 	commit(s, o, v, created ? KSIM_EV_ADDED : KSIM_EV_MODIFIED);
 	return v;
 }

@@ -239,6 +239,8 @@ pump_initial(struct watcher *w)
 	struct ksim_obj *o = ksim_store_seek(s, w->res, w->init_key, w->init_keylen);
 	size_t plen = strlen(w->filter.ns) + (w->filter.ns[0] != '\0');
 
+	if (w->init_rv < ksim_store_compacted_rv(s))
+		return -1;	/* the snapshot was compacted away while the client lagged */
 	for (; o != NULL; o = ksim_store_next(o)) {
 		struct ksim_ver *v;
 

@@ -18,6 +18,7 @@ directly to start several clusters.
 """
 import json
 import os
+import selectors
 import ssl
 import subprocess
 import time
@@ -104,7 +105,8 @@ class KubeSim:
     """One dbaasd-kubesim process (a context manager)."""
 
     def __init__(self, workdir, tls=True, namespaces=("demo",), auth=True, args=(),
-                 provision_delay=200, ops_delay=300, delete_delay=200, halt_delay=100):
+                 provision_delay=200, ops_delay=300, delete_delay=200, halt_delay=100,
+                 start_timeout=15):
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.tls = tls
@@ -128,7 +130,7 @@ class KubeSim:
         self.cmd = cmd
         self.log = open(self.dir / "kubesim.log", "wb")
         self.proc = spawn(cmd, stdout=subprocess.PIPE, stderr=self.log)
-        line = self.proc.stdout.readline().decode()
+        line = self._first_line(start_timeout)
         if not line.startswith("listening url="):
             self.stop()
             raise AssertionError(f"kubesim did not start: {line!r}; log: {self.log_text()}")
@@ -136,6 +138,14 @@ class KubeSim:
         assert self.url_file.read_text().strip() == self.url
         self.port = int(self.url.rsplit(":", 1)[1])
         self.ssl = ssl.create_default_context(cafile=str(self.ca_file)) if tls else None
+
+    def _first_line(self, timeout):
+        """The "listening url=..." line, or "" if none comes within TIMEOUT seconds."""
+        sel = selectors.DefaultSelector()
+        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        ready = sel.select(timeout)
+        sel.close()
+        return self.proc.stdout.readline().decode() if ready else ""
 
     def log_text(self):
         try:

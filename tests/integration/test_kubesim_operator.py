@@ -62,7 +62,7 @@ def test_halt_and_resume(kubesim):
 
 
 def test_delete_runs_finalizer_after_delay(kubesim):
-    kubesim.set_config(delete_delay_ms=400)
+    kubesim.set_config(delete_delay_ms=1000)
     kubesim.create("redises", "demo", database("Redis", "rd"))
     kubesim.wait_phase("redises", "demo", "rd", "Ready")
     r = kubesim.delete("redises", "demo", "rd")
@@ -188,7 +188,7 @@ def test_ops_phases_and_paused_condition(kubesim):
 
 
 def test_ops_queue_rules(kubesim):
-    kubesim.set_config(ops_delay_ms=500)
+    kubesim.set_config(ops_delay_ms=1500)   # wide enough for the checks while one runs
     kubesim.create("mongodbs", "demo", mongodb("q", replicas=3))
     kubesim.wait_phase("mongodbs", "demo", "q", "Ready")
     K, P = "MongoDBOpsRequest", "mongodbopsrequests"
@@ -222,7 +222,7 @@ def test_ops_timeout_fails_and_unpauses(kubesim):
 
 
 def test_if_ready_waits_for_ready_database(kubesim):
-    kubesim.set_config(provision_delay_ms=800, ops_delay_ms=100)
+    kubesim.set_config(provision_delay_ms=2500, ops_delay_ms=100)
     K, P = "MongoDBOpsRequest", "mongodbopsrequests"
     kubesim.create("mongodbs", "demo", mongodb("slow"))
     kubesim.create("mongodbs", "demo", mongodb("other"))

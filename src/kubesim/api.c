@@ -1,0 +1,1090 @@
+/*
+ * api — the resource verbs: get, create, update (PUT), patch, delete and
+ * deletecollection, with the /status subresource.
+ *
+ * The order of checks follows the apiserver: decode the body (400), check
+ * kind and names (422), the namespace (404/403), existence (404/409), then
+ * admission (KubeDB's webhooks), then optimistic concurrency on
+ * resourceVersion (409), then the write.  Every write builds the complete new
+ * object as a cJSON tree from the stored text and hands it to the store,
+ * which assigns the resourceVersion and serializes it once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+
+#include "common/clock.h"
+#include "common/json.h"
+#include "common/rnd.h"
+#include "kubesim/admission.h"
+#include "kubesim/api_int.h"
+#include "kubesim/contok.h"
+#include "kubesim/http.h"
+#include "kubesim/jsonx.h"
+#include "kubesim/labelsel.h"
+#include "kubesim/patch.h"
+#include "kubesim/pbuf.h"
+#include "kubesim/reply.h"
+#include "kubesim/store.h"
+#include "kubesim/table.h"
+
+#define MAX_DEPTH 100
+
+static const char subdomain_msg[] = "a lowercase RFC 1123 subdomain must consist of lower case "
+    "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character "
+    "(e.g. 'example.com', regex used for validation is "
+    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+static const char label_msg[] = "a lowercase RFC 1123 label must consist of lower case "
+    "alphanumeric characters or '-', and must start and end with an alphanumeric character "
+    "(e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+
+int
+ksim_dns_subdomain(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 253)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+			continue;
+		if ((c != '-' && c != '.') || i == 0 || i == n - 1)
+			return 0;
+		if (c == '.' && (s[i - 1] == '.' || s[i - 1] == '-' || s[i + 1] == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int
+ksim_dns_label(const char *s)
+{
+	return strlen(s) <= 63 && strchr(s, '.') == NULL && ksim_dns_subdomain(s);
+}
+
+void
+ksim_new_uid(char *buf, size_t n)
+{
+	uint64_t a = rnd_u64(), b = rnd_u64();
+
+	snprintf(buf, n, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
+	    (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xfff, (unsigned)(0x8000 | ((b >> 48) & 0x3fff)),
+	    (unsigned long long)(b & 0xffffffffffffULL));
+}
+
+void
+ksim_now(char *buf, size_t n)
+{
+	clk_rfc3339(clk_wall_ms(), buf, n);
+}
+
+/* Reply 400 for a body that does not decode (the apiserver's wording). */
+static cJSON *
+parse_body(struct ksim_call *c)
+{
+	size_t len;
+	const char *body = ksim_req_body(c->req, &len);
+	struct jerr e;
+	cJSON *obj;
+	char msg[640];
+
+	if (ksim_pb_is(body, len)) {
+		/* kubectl 1.28+ sends built-in kinds as protobuf. */
+		if ((obj = ksim_pb_decode(c->res, body, len, msg, sizeof(msg))) != NULL)
+			return obj;
+		ksim_reply_status(c->req, &(struct ksim_status){ .code = 415,
+		    .reason = "UnsupportedMediaType", .message = "the body of the request was in an "
+		    "unknown format - accepted media types include: application/json, application/yaml" });
+		return NULL;
+	}
+	obj = json_parse_strict(body, len, MAX_DEPTH, &e);
+	if (obj != NULL)
+		return obj;
+	snprintf(msg, sizeof(msg), "the object provided is unrecognized (must be of type %s): "
+	    "couldn't get version/kind; json parse error: %s (%.*s)", c->res->kind, e.msg,
+	    (int)(len > 64 ? 64 : len), body);
+	ksim_reply_bad_request(c->req, msg);
+	return NULL;
+}
+
+/* kind and apiVersion of a request body.  0, or -1 after replying. */
+static int
+check_kind(struct ksim_call *c, const cJSON *obj, const char *name)
+{
+	const char *kind = ksim_json_str(obj, "kind"), *av = ksim_json_str(obj, "apiVersion");
+	char msg[768], q[160], detail[256];
+
+	if (!cJSON_IsObject(obj) || kind == NULL || kind[0] == '\0') {
+		snprintf(msg, sizeof(msg), "Object 'Kind' is missing in the request body");
+		ksim_reply_bad_request(c->req, msg);
+		return -1;
+	}
+	if (av == NULL || strcmp(av, c->res->api_version) != 0) {
+		snprintf(msg, sizeof(msg), "the API version in the data (%s) does not match the expected "
+		    "API version (%s)", av != NULL ? av : "", c->res->api_version);
+		ksim_reply_bad_request(c->req, msg);
+		return -1;
+	}
+	if (strcmp(kind, c->res->kind) != 0) {
+		struct ksim_cause cause = { "FieldValueInvalid", detail, "kind" };
+
+		snprintf(detail, sizeof(detail), "Invalid value: \"%s\": must be %s", kind, c->res->kind);
+		if (c->res->group[0] != '\0')
+			snprintf(q, sizeof(q), "%s.%s", kind, c->res->group);
+		else
+			snprintf(q, sizeof(q), "%s", kind);
+		snprintf(msg, sizeof(msg), "%s \"%s\" is invalid: kind: %s", q, name, detail);
+		ksim_reply_status(c->req, &(struct ksim_status){ .code = 422, .reason = "Invalid",
+		    .message = msg, .name = name, .group = c->res->group, .kind = kind,
+		    .causes = &cause, .ncauses = 1 });
+		return -1;
+	}
+	return 0;
+}
+
+static void
+reply_field_invalid(struct ksim_call *c, const char *name, const char *field, const char *value,
+    const char *why)
+{
+	char detail[768];
+
+	snprintf(detail, sizeof(detail), "Invalid value: \"%s\": %s", value, why);
+	ksim_reply_invalid(c->req, c->res, name, field, "FieldValueInvalid", detail);
+}
+
+/* Labels and annotations must have valid keys (and label values). */
+static int
+check_meta_maps(struct ksim_call *c, const cJSON *obj, const char *name)
+{
+	const cJSON *l;
+	char field[400];
+
+	cJSON_ArrayForEach(l, ksim_json_at(obj, "metadata.labels")) {
+		snprintf(field, sizeof(field), "metadata.labels");
+		if (!cJSON_IsString(l) || !ksim_label_key_valid(l->string) ||
+		    !ksim_label_value_valid(l->valuestring)) {
+			reply_field_invalid(c, name, field, cJSON_IsString(l) ? l->valuestring : l->string,
+			    "a valid label must be an empty string or consist of alphanumeric characters, "
+			    "'-', '_' or '.', and must start and end with an alphanumeric character");
+			return -1;
+		}
+	}
+	cJSON_ArrayForEach(l, ksim_json_at(obj, "metadata.annotations")) {
+		if (!cJSON_IsString(l) || !ksim_label_key_valid(l->string)) {
+			reply_field_invalid(c, name, "metadata.annotations", l->string,
+			    "name part must consist of alphanumeric characters, '-', '_' or '.'");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The namespace of a namespaced create must exist and be Active. */
+static int
+check_namespace(struct ksim_call *c, const char *name)
+{
+	struct ksim_obj *ns = ksim_store_get(c->sim->store, &ksim_res_table[0], "", c->ns);
+	char msg[768], q[128], cm[300];
+
+	if (ns == NULL) {
+		snprintf(msg, sizeof(msg), "namespaces \"%s\" not found", c->ns);
+		ksim_reply_status(c->req, &(struct ksim_status){ .code = 404, .reason = "NotFound",
+		    .message = msg, .name = c->ns, .kind = "namespaces" });
+		return -1;
+	}
+	if (strstr(ns->head->json, "\"deletionTimestamp\"") != NULL) {
+		struct ksim_cause cause = { "NamespaceTerminating", cm, "metadata.namespace" };
+
+		ksim_res_qualified(c->res, q, sizeof(q));
+		snprintf(cm, sizeof(cm), "namespace %s is being terminated", c->ns);
+		snprintf(msg, sizeof(msg), "%s \"%s\" is forbidden: unable to create new content in "
+		    "namespace %s because it is being terminated", q, name, c->ns);
+		ksim_reply_status(c->req, &(struct ksim_status){ .code = 403, .reason = "Forbidden",
+		    .message = msg, .name = name, .group = c->res->group, .kind = c->res->plural,
+		    .causes = &cause, .ncauses = 1 });
+		return -1;
+	}
+	return 0;
+}
+
+static void
+reply_admission(struct ksim_call *c, const char *name, const struct ksim_adm_err *e)
+{
+	char webhook[128], q[128], msg[1536], lower[64];
+	struct ksim_cause cause = { e->cause, e->msg, e->field };
+	size_t i;
+
+	for (i = 0; i < sizeof(lower) - 1 && c->res->kind[i] != '\0'; i++)
+		lower[i] = (char)(c->res->kind[i] | 0x20);
+	lower[i] = '\0';
+	snprintf(webhook, sizeof(webhook), "v%s.kb.io", lower);
+	if (e->code == 403) {
+		snprintf(msg, sizeof(msg), "admission webhook \"%s\" denied the request: %s: %s",
+		    webhook, e->field, e->msg);
+		ksim_reply_status(c->req, &(struct ksim_status){ .code = 403, .reason = "Forbidden",
+		    .message = msg });
+		return;
+	}
+	ksim_res_kind_qualified(c->res, q, sizeof(q));
+	snprintf(msg, sizeof(msg), "admission webhook \"%s\" denied the request: %s \"%s\" is "
+	    "invalid: %s: %s", webhook, q, name, e->field, e->msg);
+	ksim_reply_status(c->req, &(struct ksim_status){ .code = 422, .reason = "Invalid",
+	    .message = msg, .name = name, .group = c->res->group, .kind = c->res->kind,
+	    .causes = &cause, .ncauses = 1 });
+}
+
+/* The database an OpsRequest names (parsed, caller frees), or NULL. */
+static cJSON *
+ops_database(struct ksim_sim *sim, const struct ksim_res *res, const char *ns, const cJSON *ops)
+{
+	const char *db = ksim_json_str(ops, "spec.databaseRef.name");
+	struct ksim_obj *o;
+
+	if (db == NULL)
+		return NULL;
+	o = ksim_store_get(sim->store, ksim_res_by_id(res->peer), ns, db);
+	return o != NULL ? ksim_ver_parse(o->head) : NULL;
+}
+
+/* Run the webhooks for a write of C.  0, or -1 after replying. */
+static int
+admit(struct ksim_call *c, const cJSON *old, cJSON *obj, const char *name)
+{
+	struct ksim_adm_err e;
+	int rc = 0;
+
+	memset(&e, 0, sizeof(e));
+	if (c->res->type == KSIM_RES_DB) {
+		if (old == NULL)
+			ksim_admit_db_defaults(c->res, obj);
+		rc = ksim_admit_db(c->res, old, obj, &e);
+	} else if (c->res->type == KSIM_RES_OPS) {
+		cJSON *db = ops_database(c->sim, c->res, c->ns, obj);
+
+		rc = ksim_admit_ops(c->res, old, obj, db, &e);
+		cJSON_Delete(db);
+	}
+	if (rc < 0)
+		reply_admission(c, name, &e);
+	return rc;
+}
+
+static int
+dry_run(struct ksim_call *c)
+{
+	const char *d = ksim_req_query(c->req, "dryRun");
+
+	return d != NULL && strcmp(d, "All") == 0;
+}
+
+/* Base64 (standard, padded) of S, for secret stringData. */
+static char *
+b64_std(const char *s)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(s), o = 0;
+	char *out = malloc(4 * ((n + 2) / 3) + 1);
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned char)s[i] << 16;
+
+		if (i + 1 < n)
+			v |= (unsigned char)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)s[i + 2];
+		out[o++] = t[(v >> 18) & 63];
+		out[o++] = t[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? t[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < n ? t[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Secrets: fold stringData into data, default the type. */
+static int
+prepare_secret(cJSON *obj)
+{
+	cJSON *sd = cJSON_DetachItemFromObjectCaseSensitive(obj, "stringData"), *e;
+	cJSON *data;
+	const char *type = ksim_json_str(obj, "type");
+
+	if ((type == NULL || type[0] == '\0') && ksim_json_set_str(obj, "type", "Opaque") < 0)
+		goto fail;
+	if (sd == NULL)
+		return 0;
+	if ((data = ksim_json_obj(obj, "data")) == NULL)
+		goto fail;
+	cJSON_ArrayForEach(e, sd) {
+		char *enc = cJSON_IsString(e) ? b64_std(e->valuestring) : NULL;
+
+		if (enc == NULL || ksim_json_set_str(data, e->string, enc) < 0) {
+			free(enc);
+			goto fail;
+		}
+		free(enc);
+	}
+	cJSON_Delete(sd);
+	return 0;
+fail:
+	cJSON_Delete(sd);
+	return -1;
+}
+
+/* Server-set fields of a new object. */
+static int
+init_new_object(struct ksim_call *c, cJSON *obj, const char *name)
+{
+	cJSON *meta = ksim_json_obj(obj, "metadata");
+	char uid[40], now[32];
+
+	if (meta == NULL)
+		return -1;
+	ksim_new_uid(uid, sizeof(uid));
+	ksim_now(now, sizeof(now));
+	cJSON_DeleteItemFromObjectCaseSensitive(meta, "managedFields");
+	cJSON_DeleteItemFromObjectCaseSensitive(meta, "deletionTimestamp");
+	cJSON_DeleteItemFromObjectCaseSensitive(meta, "deletionGracePeriodSeconds");
+	if (ksim_json_set_str(meta, "name", name) < 0 || ksim_json_set_str(meta, "uid", uid) < 0 ||
+	    ksim_json_set_str(meta, "creationTimestamp", now) < 0)
+		return -1;
+	if (c->res->namespaced && ksim_json_set_str(meta, "namespace", c->ns) < 0)
+		return -1;
+	if (c->res->group[0] != '\0' && ksim_json_set_int(meta, "generation", 1) < 0)
+		return -1;
+	if (c->res->has_status && c->res->type != KSIM_RES_NAMESPACE)
+		cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
+	if (c->res->type == KSIM_RES_SECRET)
+		return prepare_secret(obj);
+	if (c->res->type == KSIM_RES_NAMESPACE) {
+		cJSON *labels = ksim_json_obj(meta, "labels"), *spec = ksim_json_obj(obj, "spec");
+		cJSON *fin = cJSON_CreateStringArray((const char *[]){ "kubernetes" }, 1);
+
+		if (labels == NULL || spec == NULL ||
+		    ksim_json_set_str(labels, "kubernetes.io/metadata.name", name) < 0 ||
+		    ksim_json_set(spec, "finalizers", fin) < 0 ||
+		    ksim_json_set_str(ksim_json_obj(obj, "status"), "phase", "Active") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Pick the name of a new object (generateName gets 5 random characters). */
+static int
+object_name(struct ksim_call *c, cJSON *obj, char *name, size_t n)
+{
+	static const char alnum[] = "bcdfghjklmnpqrstvwxz2456789";
+	const char *nm = ksim_json_str(obj, "metadata.name");
+	const char *gen = ksim_json_str(obj, "metadata.generateName");
+	char q[160], msg[512];
+	struct ksim_cause cause = { "FieldValueRequired", "Required value: name or generateName is required",
+		"metadata.name" };
+
+	if (nm != NULL && nm[0] != '\0') {
+		snprintf(name, n, "%s", nm);
+	} else if (gen != NULL && gen[0] != '\0' && strlen(gen) < 200) {
+		size_t k = (size_t)snprintf(name, n, "%s", gen);
+
+		for (int i = 0; i < 5 && k + 1 < n; i++)
+			name[k++] = alnum[rnd_u64() % (sizeof(alnum) - 1)];
+		name[k] = '\0';
+	} else {
+		ksim_res_kind_qualified(c->res, q, sizeof(q));
+		snprintf(msg, sizeof(msg), "%s \"\" is invalid: metadata.name: Required value: name or "
+		    "generateName is required", q);
+		ksim_reply_status(c->req, &(struct ksim_status){ .code = 422, .reason = "Invalid",
+		    .message = msg, .group = c->res->group, .kind = c->res->kind, .causes = &cause,
+		    .ncauses = 1 });
+		return -1;
+	}
+	if (c->res->type == KSIM_RES_NAMESPACE ? !ksim_dns_label(name) : !ksim_dns_subdomain(name)) {
+		reply_field_invalid(c, name, "metadata.name", name,
+		    c->res->type == KSIM_RES_NAMESPACE ? label_msg : subdomain_msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Body namespace must be absent or the URL's. */
+static int
+check_body_namespace(struct ksim_call *c, const cJSON *obj)
+{
+	const char *ns = ksim_json_str(obj, "metadata.namespace");
+
+	if (!c->res->namespaced || ns == NULL || ns[0] == '\0' || strcmp(ns, c->ns) == 0)
+		return 0;
+	ksim_reply_bad_request(c->req, "the namespace of the provided object does not match the "
+	    "namespace sent on the request");
+	return -1;
+}
+
+/* Reply with a stored version (Table when asked). */
+static void
+reply_version(struct ksim_call *c, int code, const struct ksim_ver *v)
+{
+	if (code == 200 && ksim_table_wanted(c->req)) {
+		ksim_table_reply_one(c, v);
+		return;
+	}
+	ksim_reply_json(c->req, code, v->json, v->len, NULL);
+}
+
+void
+ksim_api_get(struct ksim_call *c)
+{
+	struct ksim_obj *o = ksim_store_get(c->sim->store, c->res, c->ns, c->name);
+
+	if (o == NULL) {
+		ksim_reply_not_found(c->req, c->res, c->name);
+		return;
+	}
+	reply_version(c, 200, o->head);
+}
+
+static int
+create_checks(struct ksim_call *c, cJSON *obj, char *name, size_t n)
+{
+	if (check_kind(c, obj, ksim_json_str(obj, "metadata.name") != NULL ?
+	    ksim_json_str(obj, "metadata.name") : "") < 0 || check_body_namespace(c, obj) < 0 ||
+	    object_name(c, obj, name, n) < 0 || check_meta_maps(c, obj, name) < 0)
+		return -1;
+	if (ksim_json_str(obj, "metadata.resourceVersion") != NULL &&
+	    ksim_json_str(obj, "metadata.resourceVersion")[0] != '\0') {
+		ksim_reply_error(c->req, 500, "InternalError",
+		    "resourceVersion should not be set on objects to be created");
+		return -1;
+	}
+	if (c->res->namespaced && check_namespace(c, name) < 0)
+		return -1;
+	if (ksim_store_get(c->sim->store, c->res, c->ns, name) != NULL) {
+		ksim_reply_exists(c->req, c->res, name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Store a new object OBJ (already checked) and answer 201. */
+static void
+create_object(struct ksim_call *c, cJSON *obj, const char *name)
+{
+	struct ksim_ver *v;
+
+	if (init_new_object(c, obj, name) < 0) {
+		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
+		return;
+	}
+	if (admit(c, NULL, obj, name) < 0)
+		return;		/* answered (and C freed) by admit */
+	if (dry_run(c)) {
+		ksim_reply_cjson(c->req, 201, obj, NULL);
+		return;
+	}
+	v = ksim_store_write(c->sim->store, c->res, c->ns, name, obj);
+	if (v == NULL) {
+		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
+		return;
+	}
+	reply_version(c, 201, v);
+}
+
+void
+ksim_api_create(struct ksim_call *c)
+{
+	char name[254];
+	cJSON *obj = parse_body(c);
+
+	if (obj == NULL)
+		return;
+	if (create_checks(c, obj, name, sizeof(name)) == 0)
+		create_object(c, obj, name);
+	cJSON_Delete(obj);
+}
+
+/* 1 if A and B differ outside metadata and status (a spec change). */
+static int
+spec_changed(const cJSON *a, const cJSON *b)
+{
+	const cJSON *x;
+
+	cJSON_ArrayForEach(x, a) {
+		if (strcmp(x->string, "metadata") == 0 || strcmp(x->string, "status") == 0)
+			continue;
+		if (!cJSON_Compare(x, cJSON_GetObjectItemCaseSensitive(b, x->string), 1))
+			return 1;
+	}
+	cJSON_ArrayForEach(x, b) {
+		if (strcmp(x->string, "metadata") != 0 && strcmp(x->string, "status") != 0 &&
+		    cJSON_GetObjectItemCaseSensitive(a, x->string) == NULL)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+copy_key(cJSON *dst, const cJSON *src, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(src, key);
+
+	if (v == NULL) {
+		cJSON_DeleteItemFromObjectCaseSensitive(dst, key);
+		return 0;
+	}
+	return ksim_json_set(dst, key, cJSON_Duplicate(v, 1));
+}
+
+/*
+ * The object to store for an update of OLD by NEW: the subresource decides
+ * which side status comes from; server-owned metadata always comes from OLD.
+ * Returns a new tree (caller frees) or NULL.
+ */
+static cJSON *
+merge_update(const struct ksim_call *c, const cJSON *old, const cJSON *nw)
+{
+	static const char *const owned[] = { "uid", "creationTimestamp", "name", "namespace",
+		"deletionTimestamp", "deletionGracePeriodSeconds", "generation", NULL };
+	cJSON *out, *meta;
+	const cJSON *ometa = cJSON_GetObjectItemCaseSensitive(old, "metadata");
+
+	if (c->status_sub) {
+		out = cJSON_Duplicate(old, 1);
+		if (out != NULL && copy_key(out, nw, "status") < 0) {
+			cJSON_Delete(out);
+			return NULL;
+		}
+		/* The request's resourceVersion still guards the write. */
+		meta = ksim_json_obj(out, "metadata");
+		if (meta != NULL)
+			copy_key(meta, ksim_json_at(nw, "metadata"), "resourceVersion");
+		return out;
+	}
+	out = cJSON_Duplicate(nw, 1);
+	if (out == NULL || (c->res->has_status && c->res->type != KSIM_RES_NAMESPACE &&
+	    copy_key(out, old, "status") < 0) || (meta = ksim_json_obj(out, "metadata")) == NULL) {
+		cJSON_Delete(out);
+		return NULL;
+	}
+	for (size_t i = 0; owned[i] != NULL; i++)
+		copy_key(meta, ometa, owned[i]);
+	cJSON_DeleteItemFromObjectCaseSensitive(meta, "managedFields");
+	if (c->res->type == KSIM_RES_SECRET)
+		prepare_secret(out);
+	return out;
+}
+
+/* No new finalizer may appear on an object being deleted. */
+static int
+check_finalizers(struct ksim_call *c, const cJSON *old, const cJSON *nw, const char *name)
+{
+	const cJSON *f;
+	const cJSON *oldf = ksim_json_at(old, "metadata.finalizers");
+
+	if (ksim_json_str(old, "metadata.deletionTimestamp") == NULL)
+		return 0;
+	cJSON_ArrayForEach(f, ksim_json_at(nw, "metadata.finalizers")) {
+		const cJSON *g;
+		int found = 0;
+
+		cJSON_ArrayForEach(g, oldf)
+			found |= cJSON_Compare(f, g, 1);
+		if (!found) {
+			char detail[512];
+
+			snprintf(detail, sizeof(detail), "Forbidden: no new finalizers can be added if the "
+			    "object is being deleted, found new finalizers []string{\"%s\"}",
+			    cJSON_IsString(f) ? f->valuestring : "");
+			ksim_reply_invalid(c->req, c->res, name, "metadata.finalizers", "FieldValueForbidden",
+			    detail);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Optimistic concurrency: the update's resourceVersion must be the current one. */
+static int
+check_rv(struct ksim_call *c, const cJSON *nw, const struct ksim_ver *cur, int required)
+{
+	const char *rv = ksim_json_str(nw, "metadata.resourceVersion");
+
+	if (rv == NULL || rv[0] == '\0') {
+		if (!required)
+			return 0;
+		ksim_reply_invalid(c->req, c->res, c->name, "metadata.resourceVersion", "FieldValueInvalid",
+		    "Invalid value: 0x0: must be specified for an update");
+		return -1;
+	}
+	if (strtoull(rv, NULL, 10) != cur->rv) {
+		ksim_reply_conflict(c->req, c->res, c->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+finalizers_empty(const cJSON *obj)
+{
+	return cJSON_GetArraySize(ksim_json_at(obj, "metadata.finalizers")) == 0;
+}
+
+/*
+ * Store RESULT as the new state of the current object CUR (parsed as OLD)
+ * and answer.  RESULT carries OLD's resourceVersion.
+ */
+static void
+commit_update(struct ksim_call *c, struct ksim_obj *o, const cJSON *old, cJSON *result)
+{
+	struct ksim_ver *v;
+	cJSON *meta = ksim_json_obj(result, "metadata");
+
+	if (meta == NULL) {
+		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
+		return;
+	}
+	if (c->res->group[0] != '\0' && spec_changed(old, result))
+		ksim_json_set_int(meta, "generation", ksim_json_int(old, "metadata.generation", 1) + 1);
+	if (cJSON_Compare(old, result, 1)) {
+		reply_version(c, 200, o->head);	/* no-op: same resourceVersion, no event */
+		return;
+	}
+	if (dry_run(c)) {
+		ksim_reply_cjson(c->req, 200, result, NULL);
+		return;
+	}
+	if (ksim_json_str(result, "metadata.deletionTimestamp") != NULL && finalizers_empty(result)) {
+		/* Last finalizer gone: the object is removed; the answer is the update. */
+		if (c->res->group[0] != '\0')
+			ksim_json_sort(result);
+		ksim_store_delete(c->sim->store, o);
+		ksim_reply_cjson(c->req, 200, result, NULL);
+		return;
+	}
+	v = ksim_store_write(c->sim->store, c->res, c->ns, c->name, result);
+	if (v == NULL) {
+		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
+		return;
+	}
+	reply_version(c, 200, v);
+}
+
+/* The shared tail of PUT and PATCH: NW is the client's complete new object. */
+static void
+update_object(struct ksim_call *c, struct ksim_obj *o, const cJSON *old, cJSON *nw, int rv_required)
+{
+	cJSON *result;
+
+	if (check_kind(c, nw, c->name) < 0 || check_rv(c, nw, o->head, rv_required) < 0)
+		return;
+	if ((result = merge_update(c, old, nw)) == NULL) {
+		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
+		return;
+	}
+	ksim_json_set_str(ksim_json_obj(result, "metadata"), "resourceVersion",
+	    ksim_json_str(old, "metadata.resourceVersion"));
+	if (check_meta_maps(c, result, c->name) == 0 && check_finalizers(c, old, result, c->name) == 0 &&
+	    (c->status_sub || admit(c, old, result, c->name) == 0))
+		commit_update(c, o, old, result);
+	cJSON_Delete(result);
+}
+
+void
+ksim_api_update(struct ksim_call *c)
+{
+	struct ksim_obj *o = ksim_store_get(c->sim->store, c->res, c->ns, c->name);
+	cJSON *nw, *old;
+	const char *bname;
+
+	if ((nw = parse_body(c)) == NULL)
+		return;
+	bname = ksim_json_str(nw, "metadata.name");
+	if (bname != NULL && strcmp(bname, c->name) != 0) {
+		char msg[640];
+
+		snprintf(msg, sizeof(msg), "the name of the object (%s) does not match the name on the URL (%s)",
+		    bname, c->name);
+		ksim_reply_bad_request(c->req, msg);
+	} else if (check_body_namespace(c, nw) < 0) {
+		;
+	} else if (o == NULL) {
+		ksim_reply_not_found(c->req, c->res, c->name);
+	} else if ((old = ksim_ver_parse(o->head)) != NULL) {
+		update_object(c, o, old, nw, 1);
+		cJSON_Delete(old);
+	} else {
+		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
+	}
+	cJSON_Delete(nw);
+}
+
+static const char patch_types_msg[] = "the body of the request was in an unknown format - "
+    "accepted media types include: application/json-patch+json, application/merge-patch+json, "
+    "application/apply-patch+yaml";
+
+enum ptype { P_MERGE, P_JSON, P_APPLY, P_SMP, P_BAD };
+
+static enum ptype
+patch_type(struct ksim_req *r)
+{
+	const char *ct = ksim_req_header(r, "Content-Type");
+	size_t n;
+
+	if (ct == NULL)
+		return P_BAD;
+	n = strcspn(ct, "; ");
+	if (n == 28 && strncasecmp(ct, "application/merge-patch+json", n) == 0)
+		return P_MERGE;
+	if (n == 27 && strncasecmp(ct, "application/json-patch+json", n) == 0)
+		return P_JSON;
+	if (n == 28 && strncasecmp(ct, "application/apply-patch+yaml", n) == 0)
+		return P_APPLY;
+	if (n == 38 && strncasecmp(ct, "application/strategic-merge-patch+json", n) == 0)
+		return P_SMP;
+	return P_BAD;
+}
+
+/* Apply the request's patch to a copy of OLD.  NULL after replying. */
+static cJSON *
+patched(struct ksim_call *c, enum ptype t, const cJSON *old, const cJSON *patch)
+{
+	cJSON *doc = cJSON_Duplicate(old, 1);
+	char err[512];
+	int rc;
+
+	if (doc == NULL) {
+		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
+		return NULL;
+	}
+	if (t == P_JSON) {
+		rc = ksim_json_patch(&doc, patch, err, sizeof(err));
+		if (rc == KSIM_PATCH_BAD_DOC) {
+			ksim_reply_bad_request(c->req, err);
+		} else if (rc == KSIM_PATCH_FAILED) {
+			ksim_reply_status(c->req, &(struct ksim_status){ .code = 422, .reason = "Invalid",
+			    .message = "the server rejected our request due to an error in our request",
+			    .details = 1 });
+		}
+	} else {
+		rc = ksim_merge_patch(&doc, patch);
+		if (rc < 0)
+			ksim_reply_error(c->req, 500, "InternalError", "out of memory");
+	}
+	if (rc != 0) {
+		cJSON_Delete(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+/* Server-side apply, simplified: create when absent, else merge (no field ownership). */
+static void
+apply_patch(struct ksim_call *c, struct ksim_obj *o, cJSON *body)
+{
+	const char *fm = ksim_req_query(c->req, "fieldManager");
+	cJSON *old, *doc;
+
+	if (fm == NULL || fm[0] == '\0') {
+		struct ksim_cause cause = { "FieldValueRequired", "Required value: is required for apply patch",
+			"fieldManager" };
+
+		ksim_reply_status(c->req, &(struct ksim_status){ .code = 422, .reason = "Invalid",
+		    .message = "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: "
+		    "is required for apply patch", .group = "meta.k8s.io", .kind = "PatchOptions",
+		    .causes = &cause, .ncauses = 1 });
+		return;
+	}
+	if (o == NULL) {
+		char name[254];
+
+		if (c->status_sub) {
+			ksim_reply_not_found(c->req, c->res, c->name);
+			return;
+		}
+		ksim_json_set_str(ksim_json_obj(body, "metadata"), "name", c->name);
+		if (create_checks(c, body, name, sizeof(name)) == 0)
+			create_object(c, body, name);
+		return;
+	}
+	if ((old = ksim_ver_parse(o->head)) == NULL) {
+		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
+		return;
+	}
+	if ((doc = patched(c, P_MERGE, old, body)) != NULL) {
+		update_object(c, o, old, doc, 0);
+		cJSON_Delete(doc);
+	}
+	cJSON_Delete(old);
+}
+
+void
+ksim_api_patch(struct ksim_call *c)
+{
+	enum ptype t = patch_type(c->req);
+	struct ksim_obj *o;
+	cJSON *body, *old, *doc;
+
+	/*
+	 * Strategic merge exists for built-in kinds only; for Namespace and
+	 * Secret (no keyed lists) it is a merge patch.
+	 */
+	if (t == P_SMP && c->res->group[0] == '\0')
+		t = P_MERGE;
+	if (t == P_BAD || t == P_SMP) {
+		ksim_reply_status(c->req, &(struct ksim_status){ .code = 415,
+		    .reason = "UnsupportedMediaType", .message = patch_types_msg });
+		return;
+	}
+	if ((body = parse_body(c)) == NULL)
+		return;
+	o = ksim_store_get(c->sim->store, c->res, c->ns, c->name);
+	if (t == P_APPLY) {
+		apply_patch(c, o, body);
+	} else if (o == NULL) {
+		ksim_reply_not_found(c->req, c->res, c->name);
+	} else if ((old = ksim_ver_parse(o->head)) == NULL) {
+		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
+	} else {
+		if ((doc = patched(c, t, old, body)) != NULL) {
+			update_object(c, o, old, doc, 0);
+			cJSON_Delete(doc);
+		}
+		cJSON_Delete(old);
+	}
+	cJSON_Delete(body);
+}
+
+/* DeleteOptions preconditions.  0, or -1 after replying 409. */
+static int
+check_preconditions(struct ksim_call *c, const struct ksim_ver *cur)
+{
+	size_t len;
+	const char *body = ksim_req_body(c->req, &len);
+	cJSON *opts, *cobj;
+	const char *rv, *uid;
+	char q[160], msg[768];
+	int rc = 0;
+
+	if (len == 0 || (opts = cJSON_ParseWithLength(body, len)) == NULL)
+		return 0;
+	rv = ksim_json_str(opts, "preconditions.resourceVersion");
+	uid = ksim_json_str(opts, "preconditions.uid");
+	cobj = ksim_ver_parse(cur);
+	ksim_res_kind_qualified(c->res, q, sizeof(q));
+	if (rv != NULL && strtoull(rv, NULL, 10) != cur->rv) {
+		snprintf(msg, sizeof(msg), "Operation cannot be fulfilled on %s \"%s\": the ResourceVersion "
+		    "in the precondition (%s) does not match the ResourceVersion in record (%llu). The "
+		    "object might have been modified", q, c->name, rv, (unsigned long long)cur->rv);
+		rc = -1;
+	} else if (uid != NULL && cobj != NULL && ksim_json_str(cobj, "metadata.uid") != NULL &&
+	    strcmp(uid, ksim_json_str(cobj, "metadata.uid")) != 0) {
+		snprintf(msg, sizeof(msg), "Operation cannot be fulfilled on %s \"%s\": the UID in the "
+		    "precondition (%s) does not match the UID in record (%s). The object might have been "
+		    "replaced", q, c->name, uid, ksim_json_str(cobj, "metadata.uid"));
+		rc = -1;
+	}
+	if (rc < 0)
+		ksim_reply_status(c->req, &(struct ksim_status){ .code = 409, .reason = "Conflict",
+		    .message = msg, .name = c->name, .group = c->res->group, .kind = c->res->kind });
+	cJSON_Delete(cobj);
+	cJSON_Delete(opts);
+	return rc;
+}
+
+/*
+ * Delete O: mark it (deletionTimestamp, generation bump) when finalizers
+ * hold it, else remove it now.  *GONE says which.  Returns the version to
+ * answer with (the marked object), NULL when removed, and -1 via *ERR.
+ */
+static struct ksim_ver *
+delete_now(struct ksim_sim *sim, struct ksim_obj *o, const cJSON *cur, int *gone)
+{
+	cJSON *obj;
+	cJSON *meta;
+	char now[32];
+	struct ksim_ver *v;
+
+	*gone = 0;
+	if (ksim_json_str(cur, "metadata.deletionTimestamp") != NULL)
+		return o->head;		/* already being deleted */
+	if (finalizers_empty(cur) && o->res->type != KSIM_RES_NAMESPACE) {
+		*gone = 1;
+		return ksim_store_delete(sim->store, o);
+	}
+	if ((obj = cJSON_Duplicate(cur, 1)) == NULL || (meta = ksim_json_obj(obj, "metadata")) == NULL) {
+		cJSON_Delete(obj);
+		return NULL;
+	}
+	ksim_now(now, sizeof(now));
+	ksim_json_set_str(meta, "deletionTimestamp", now);
+	ksim_json_set_int(meta, "deletionGracePeriodSeconds", 0);
+	if (o->res->group[0] != '\0')
+		ksim_json_set_int(meta, "generation", ksim_json_int(cur, "metadata.generation", 1) + 1);
+	if (o->res->type == KSIM_RES_NAMESPACE) {
+		cJSON_DeleteItemFromObjectCaseSensitive(meta, "deletionGracePeriodSeconds");
+		ksim_json_set_str(ksim_json_obj(obj, "status"), "phase", "Terminating");
+	}
+	v = ksim_store_write(sim->store, o->res, o->ns, o->name, obj);
+	cJSON_Delete(obj);
+	return v;
+}
+
+int
+ksim_api_delete_object(struct ksim_sim *sim, const struct ksim_res *res, const char *ns,
+    const char *name)
+{
+	struct ksim_obj *o = ksim_store_get(sim->store, res, ns, name);
+	cJSON *cur;
+	int gone;
+	struct ksim_ver *v;
+
+	if (o == NULL || (cur = ksim_ver_parse(o->head)) == NULL)
+		return -1;
+	v = delete_now(sim, o, cur, &gone);
+	cJSON_Delete(cur);
+	return v != NULL ? 0 : -1;
+}
+
+void
+ksim_api_delete(struct ksim_call *c)
+{
+	struct ksim_obj *o = ksim_store_get(c->sim->store, c->res, c->ns, c->name);
+	struct ksim_adm_err e;
+	struct ksim_ver *v;
+	cJSON *cur;
+	char uid[64];
+	int gone;
+
+	if (o == NULL) {
+		ksim_reply_not_found(c->req, c->res, c->name);
+		return;
+	}
+	if (check_preconditions(c, o->head) < 0)
+		return;
+	if ((cur = ksim_ver_parse(o->head)) == NULL) {
+		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	if (c->res->type == KSIM_RES_DB && ksim_admit_db_delete(c->res, cur, &e) < 0) {
+		reply_admission(c, c->name, &e);
+		cJSON_Delete(cur);
+		return;
+	}
+	snprintf(uid, sizeof(uid), "%s", ksim_json_str(cur, "metadata.uid") != NULL ?
+	    ksim_json_str(cur, "metadata.uid") : "");
+	if (dry_run(c)) {
+		ksim_reply_cjson(c->req, 200, cur, NULL);
+		cJSON_Delete(cur);
+		return;
+	}
+	v = delete_now(c->sim, o, cur, &gone);
+	cJSON_Delete(cur);
+	if (v == NULL)
+		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
+	else if (gone)
+		ksim_reply_status(c->req, &(struct ksim_status){ .success = 1, .code = 200,
+		    .name = c->name, .group = c->res->group, .kind = c->res->plural, .uid = uid });
+	else
+		reply_version(c, 200, v);
+}
+
+/* Delete O for a collection delete; its last state goes into OUT. 0, or -1 after replying. */
+static int
+delete_member(struct ksim_call *c, struct ksim_obj *o, struct evbuffer *out, int *n)
+{
+	cJSON *cur = ksim_ver_parse(o->head);
+	struct ksim_adm_err e;
+	struct ksim_ver *v;
+	int gone;
+
+	if (cur == NULL) {
+		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
+		return -1;
+	}
+	memset(&e, 0, sizeof(e));
+	if (c->res->type == KSIM_RES_DB && ksim_admit_db_delete(c->res, cur, &e) < 0) {
+		cJSON_Delete(cur);
+		reply_admission(c, o->name, &e);
+		return -1;
+	}
+	v = delete_now(c->sim, o, cur, &gone);
+	cJSON_Delete(cur);
+	if (v != NULL) {
+		if ((*n)++ > 0)
+			evbuffer_add(out, ",", 1);
+		evbuffer_add(out, v->json, v->len);
+	}
+	return 0;
+}
+
+/* DELETE on a collection: every match goes (or is marked), and the answer lists them. */
+void
+ksim_api_deletecollection(struct ksim_call *c)
+{
+	const char *lsel = ksim_req_query(c->req, "labelSelector");
+	struct ksim_labelsel *sel = NULL;
+	char err[512], key[300];
+	struct ksim_obj *o, *next;
+	struct evbuffer *out;
+	size_t klen;
+	int n = 0;
+
+	if (ksim_labelsel_parse(lsel != NULL ? lsel : "", &sel, err, sizeof(err)) < 0) {
+		ksim_reply_bad_request(c->req, err);
+		return;
+	}
+	if ((out = evbuffer_new()) == NULL) {
+		ksim_labelsel_free(sel);
+		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
+		return;
+	}
+	evbuffer_add_printf(out, "{\"apiVersion\":\"%s\",\"items\":[", c->res->api_version);
+	klen = (size_t)snprintf(key, sizeof(key), "%s%s", c->ns, c->ns[0] != '\0' ? "/" : "");
+	for (o = ksim_store_seek(c->sim->store, c->res, key, klen); o != NULL; o = next) {
+		next = ksim_store_next(o);
+		if (strncmp(o->key, key, klen) != 0)
+			break;
+		if (o->head->deleted || !ksim_labelsel_match(sel, &o->head->labels))
+			continue;
+		if (delete_member(c, o, out, &n) < 0)
+			goto out;
+	}
+	evbuffer_add_printf(out, "],\"kind\":\"%s\",\"metadata\":{\"continue\":\"\",\"resourceVersion\":"
+	    "\"%llu\"}}", c->res->list_kind, (unsigned long long)ksim_store_rv(c->sim->store));
+	ksim_req_reply_buf(c->req, 200, "application/json", out, NULL);
+out:
+	evbuffer_free(out);
+	ksim_labelsel_free(sel);
+}
+
+struct ksim_ver *
+ksim_api_write(struct ksim_sim *sim, const struct ksim_res *res, const char *ns,
+    const char *name, cJSON *obj)
+{
+	return ksim_store_write(sim->store, res, ns, name, obj);
+}
+
+int
+ksim_api_create_namespace(struct ksim_sim *sim, const char *name)
+{
+	struct ksim_call c = { .sim = sim, .res = &ksim_res_table[0] };
+	cJSON *obj;
+	int rc = -1;
+
+	if (ksim_store_get(sim->store, c.res, "", name) != NULL)
+		return 0;
+	if (!ksim_dns_label(name))
+		return -1;
+	obj = cJSON_CreateObject();
+	if (obj != NULL && ksim_json_set_str(obj, "kind", "Namespace") == 0 &&
+	    ksim_json_set_str(obj, "apiVersion", "v1") == 0 && init_new_object(&c, obj, name) == 0 &&
+	    ksim_store_write(sim->store, c.res, "", name, obj) != NULL)
+		rc = 0;
+	cJSON_Delete(obj);
+	return rc;
+}

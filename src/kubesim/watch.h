@@ -1,0 +1,36 @@
+/*
+ * watch — WATCH streams and their fan-out from the store's event rings.
+ *
+ * A watcher is a position (sequence number) in its resource's ring.  New
+ * events are pushed straight into the socket of every caught-up watcher;
+ * a watcher whose socket backlog passes the high-water mark stops being
+ * fed and resumes from its position when the client drains it.  A watcher
+ * so slow that the ring overwrites its position is closed, as the real
+ * apiserver drops unresponsive watchers — one slow client never stalls the
+ * server nor grows its memory without bound.
+ *
+ * Framing follows the captures: 200, chunked, one JSON event per chunk and
+ * line; synthetic ADDED events first when no resourceVersion is given; an
+ * ERROR event with a 410 Expired Status for a resourceVersion older than
+ * the ring; BOOKMARKs (when asked) about two seconds before timeoutSeconds
+ * and every bookmark interval, only once the resource has moved past the
+ * watch's starting resourceVersion.
+ */
+#ifndef KSIM_WATCH_H
+#define KSIM_WATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kubesim/sim.h"
+
+struct ksim_hub *ksim_hub_new(struct ksim_sim *sim);
+/* Close every stream (they end cleanly) and free the hub. */
+void ksim_hub_free(struct ksim_hub *h);
+/* End every stream now (after a reset of the store). */
+void ksim_hub_close_all(struct ksim_hub *h);
+/* The store's event hook: feed caught-up watchers of RES. */
+void ksim_hub_event(void *arg, const struct ksim_res *res, uint64_t seq);
+size_t ksim_hub_count(const struct ksim_hub *h);
+
+#endif

@@ -53,3 +53,14 @@ tests_unit_test_kubesim_store_LDADD = libdbaas_kubesim.a $(LDADD)
 
 dist_man_MANS += man/dbaasd-kubesim.1
 EXTRA_DIST += etc/kubesim.conf
+
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_kubesim_selectors tests/fuzz/fuzz_kubesim_patch \
+	tests/fuzz/fuzz_kubesim_contok
+tests_fuzz_fuzz_kubesim_selectors_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_kubesim_selectors_LDADD = libdbaas_kubesim.a $(LDADD)
+tests_fuzz_fuzz_kubesim_patch_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_kubesim_patch_LDADD = libdbaas_kubesim.a $(LDADD)
+tests_fuzz_fuzz_kubesim_contok_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_kubesim_contok_LDADD = libdbaas_kubesim.a $(LDADD)
+endif

@@ -45,6 +45,7 @@ sup_stop_begin(struct sup *s, int exit_code, const char *why)
 	    s->cfg->supervisor.shutdown_timeout_s);
 	sdn_send("STOPPING=1");
 	sup_answer_waiters(s, 0);
+	s->reloading = 0;	/* a reload cut short by the stop must not report READY=1 */
 	for (size_t i = s->nchildren; i-- > 0;) {
 		struct sup_child *c = &s->children[i];
 		c->restart_at_ms = 0;

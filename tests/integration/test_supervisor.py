@@ -454,3 +454,29 @@ def test_log_level_applies_live_to_roles_that_keep_running(services, settings, s
     loud = _enqueue_noop(services, s, 0)
     d.wait_event(lambda e: e.get("event") == "operation_finished" and e.get("op") == loud
                  and e.get("pid") == str(worker), 10, "the same worker to log at info again")
+
+
+def test_stop_during_a_reload_never_reports_ready(settings, start, tmp_path, write_config):
+    path = str(tmp_path / "notify2.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(10)
+    d = start(dict(settings, **{"api.processes": 2}), env=dict(os.environ, NOTIFY_SOCKET=path))
+    # Sixty new workers take a while to start: a window to stop in mid-reload.
+    write_config(dict(settings, **{"api.processes": 2, "workers.count": 60}))
+    d.signal(signal.SIGHUP)
+    d.wait_event(lambda e: e.get("event") == "reload_started", 5, "the reload to start")
+    assert not any(e.get("event") == "reload_done" for e in d.events()), "window missed"
+    d.signal(signal.SIGTERM)
+    assert d.wait_exit(15) == 0
+    lines = []
+    sock.settimeout(0.2)
+    try:
+        while True:
+            lines += sock.recv(4096).decode().split("\n")
+    except socket.timeout:
+        pass
+    sock.close()
+    seq = [l for l in lines if l in ("READY=1", "RELOADING=1", "STOPPING=1")]
+    assert "STOPPING=1" in seq
+    assert "READY=1" not in seq[seq.index("STOPPING=1"):], seq

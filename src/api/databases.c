@@ -497,11 +497,13 @@ static void
 action(struct api_req *q, const char *field, int value, const char *status, const char *what)
 {
 	struct api_verr e = { 0 };
-	cJSON *body = api_body_json(q, 1);
+	cJSON *body;
 	bson_t *doc = NULL, *out = NULL, *set;
 	int rc;
 
-	if (body == NULL)
+	if (q->method == EVHTTP_REQ_POST && !api_idem_begin(q))
+		return;
+	if ((body = api_body_json(q, 1)) == NULL)
 		return;
 	if (api_val_empty(body, &e) != 0) {
 		api_reply_verr(q, &e);

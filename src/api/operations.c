@@ -280,12 +280,12 @@ void
 api_op_retry(struct api_req *q)
 {
 	struct api_verr e = { 0 };
-	cJSON *body = api_body_json(q, 1);
+	cJSON *body;
 	bson_t *op = NULL;
 	const char *st;
 	char msg[128];
 
-	if (body == NULL)
+	if (!api_idem_begin(q) || (body = api_body_json(q, 1)) == NULL)
 		return;
 	if (api_val_empty(body, &e) != 0) {
 		api_reply_verr(q, &e);

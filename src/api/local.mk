@@ -35,7 +35,7 @@ src/api/openapi_doc.c: $(srcdir)/src/api/openapi.json
 	  echo ';'; } > $@.tmp && mv $@.tmp $@
 
 # Pure pieces of the API (validators, kubeconfig, cursors) for unit tests and fuzzing.
-API_PURE = src/api/validate.c src/api/validate_provider.c src/api/kubeconfig.c
+API_PURE = src/api/validate.c src/api/validate_provider.c src/api/kubeconfig.c src/api/cursor.c
 
 API_UNIT_TESTS = tests/unit/test_api_validate tests/unit/test_api_kubeconfig
 check_PROGRAMS += $(API_UNIT_TESTS)
@@ -43,14 +43,17 @@ TESTS += $(API_UNIT_TESTS)
 tests_unit_test_api_validate_SOURCES = tests/unit/test_api_validate.c $(API_PURE)
 tests_unit_test_api_kubeconfig_SOURCES = tests/unit/test_api_kubeconfig.c $(API_PURE)
 
-# Benchmark helper: the same MongoDB reads and writes as the API, straight from libmongoc.
-noinst_PROGRAMS += bench/api/mongo_ceiling
+# Benchmark helpers (bench/api/run.py): the same MongoDB reads and writes as
+# the API straight from libmongoc, and an open-loop fixed-rate HTTP client.
+noinst_PROGRAMS += bench/api/mongo_ceiling bench/api/fixedrate
 bench_api_mongo_ceiling_SOURCES = bench/api/mongo_ceiling.c
 bench_api_mongo_ceiling_LDADD = libdbaas_common.a $(DEP_LIBS)
+bench_api_fixedrate_SOURCES = bench/api/fixedrate.c
+bench_api_fixedrate_LDADD = libdbaas_common.a $(DEP_LIBS)
 
 if ENABLE_FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_api_body tests/fuzz/fuzz_api_kubeconfig
-tests_fuzz_fuzz_api_body_SOURCES = tests/fuzz/fuzz_api_body.c $(API_PURE)
+tests_fuzz_fuzz_api_body_SOURCES = tests/fuzz/fuzz_api_body.c $(API_PURE) src/common/json.c
 tests_fuzz_fuzz_api_body_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_api_body_LDFLAGS = -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_api_kubeconfig_SOURCES = tests/fuzz/fuzz_api_kubeconfig.c $(API_PURE)

@@ -39,6 +39,8 @@ struct family {
 	char name[128];
 	char type[16];
 	char help[512];
+	double bounds[MET_MAX_BUCKETS];	/* histograms: from the meta record */
+	size_t nbounds;
 };
 
 static const struct { const char *name, *type, *help; } declared[] = {
@@ -111,17 +113,37 @@ set_family(struct render *r, const char *name, const char *type, const char *hel
 			*p = ' ';
 }
 
+/* "0.1,0.5,1" (ascending) into F's bounds; stops at the first bad number. */
+static void
+parse_bounds(struct family *f, const char *s, const char *end)
+{
+	char *e;
+
+	f->nbounds = 0;
+	while (s < end && f->nbounds < MET_MAX_BUCKETS) {
+		double v = strtod(s, &e);
+		if (e == s || e > end || !isfinite(v) ||
+		    (f->nbounds > 0 && v <= f->bounds[f->nbounds - 1]))
+			return;
+		f->bounds[f->nbounds++] = v;
+		s = *e == ',' ? e + 1 : end;
+	}
+}
+
 /* meta value "type|bounds|help" */
 static void
 add_meta(struct render *r, const char *name, const char *v)
 {
 	char type[16];
 	const char *b = strchr(v, '|'), *h = b != NULL ? strchr(b + 1, '|') : NULL;
+	int i;
 
 	if (b == NULL || h == NULL || (size_t)(b - v) >= sizeof(type))
 		return;
 	snprintf(type, sizeof(type), "%.*s", (int)(b - v), v);
 	set_family(r, name, type, h + 1);
+	if ((i = find_family(r, name)) >= 0 && strcmp(r->fams[i].type, "histogram") == 0)
+		parse_bounds(&r->fams[i], b + 1, h);
 }
 
 /* `a="x",b="y"` with escapes; 1 if well-formed. */
@@ -265,6 +287,23 @@ cmp_sample(const void *pa, const void *pb)
 
 static const char *const sample_suffix[] = { "", "_bucket", "_sum", "_count" };
 
+/*
+ * A bucket absent from Redis was never incremented (writers skip zero
+ * increments), so it holds 0: write the family's bounds below LE that the
+ * group lacks, keeping every histogram's bucket list complete.
+ */
+static void
+fill_buckets(const struct family *fm, const struct sample *s, size_t *bi, struct evbuffer *out)
+{
+	while (*bi < fm->nbounds && fm->bounds[*bi] < s->le) {
+		evbuffer_add_printf(out, "%s_bucket{%s%sle=\"%.10g\"} 0\n", fm->name, s->base,
+		    s->base[0] != '\0' ? "," : "", fm->bounds[*bi]);
+		(*bi)++;
+	}
+	if (*bi < fm->nbounds && fm->bounds[*bi] == s->le)
+		(*bi)++;
+}
+
 static void
 emit(struct render *r, struct evbuffer *out)
 {
@@ -274,10 +313,17 @@ emit(struct render *r, struct evbuffer *out)
 		const struct family *fm = &r->fams[f];
 		evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", fm->name, fm->help, fm->name,
 		    fm->type);
+		size_t bi = 0;
 		for (size_t i = 0; i < r->ns; i++) {
 			const struct sample *s = &r->s[i];
 			if (s->fam != f)
 				continue;
+			if (s->kind == 1) {
+				if (i == 0 || r->s[i - 1].fam != f || r->s[i - 1].kind != 1 ||
+				    strcmp(r->s[i - 1].base, s->base) != 0)
+					bi = 0;	/* first bucket of a group */
+				fill_buckets(fm, s, &bi, out);
+			}
 			if (s->labels[0] != '\0')
 				evbuffer_add_printf(out, "%s%s{%s} %.15g\n", fm->name,
 				    sample_suffix[s->kind], s->labels, s->value);

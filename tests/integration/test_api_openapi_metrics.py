@@ -178,6 +178,17 @@ def test_metrics_pass_promtool_and_show_the_service(api, ids):
     assert re.search(r'dbaas_http_request_duration_seconds_bucket\{route="/api/v1/databases",'
                      r'method="GET",code="401",le="\+Inf"\} \d+', text)
     assert 'dbaas_queue_length{stream="ops"}' in text
+    # every histogram series lists every bucket of its family, ascending, ending at +Inf
+    groups = {}
+    for m in re.finditer(r'dbaas_http_request_duration_seconds_bucket\{(.*),le="([^"]+)"\} (\S+)',
+                         text):
+        groups.setdefault(m.group(1), []).append((m.group(2), float(m.group(3))))
+    assert groups
+    for labels, buckets in groups.items():
+        les = [b for b, _ in buckets]
+        assert les[0] == "0.0005" and les[-1] == "+Inf" and len(les) == 13, (labels, les)
+        counts = [c for _, c in buckets]
+        assert counts == sorted(counts), (labels, buckets)
 
 
 def test_metrics_aggregate_other_processes(api):

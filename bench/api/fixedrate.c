@@ -160,7 +160,8 @@ main(int argc, char **argv)
 	b.end_us = b.start_us + (int64_t)secs * 1000000;
 	event_add(b.tick, &tv);
 	event_base_dispatch(b.base);
-	qsort(b.lat, (size_t)b.nlat, sizeof(double), cmp);
+	if (b.nlat > 0)
+		qsort(b.lat, (size_t)b.nlat, sizeof(double), cmp);
 	printf("sent %ld ok %ld errors %ld rate %.0f p50_ms %.3f p90_ms %.3f p99_ms %.3f "
 	    "p999_ms %.3f max_ms %.3f\n", b.sent, b.ok, b.errors, (double)b.done / secs,
 	    pct(&b, 0.5), pct(&b, 0.9), pct(&b, 0.99), pct(&b, 0.999), pct(&b, 1.0));

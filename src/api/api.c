@@ -128,8 +128,12 @@ on_flush_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (!a->mdb_ok)
 		return;
-	if (!a->indexes_ok && mdb_ensure_indexes(&a->mdb, err, sizeof(err)) == 0)
+	if (!a->indexes_ok && mdb_ensure_indexes(&a->mdb, err, sizeof(err)) == 0) {
 		a->indexes_ok = 1;
+	} else if (!a->indexes_ok && !a->indexes_warned) {
+		log_warnx("indexes_pending", "error=%s retry=%s", err, "every second");
+		a->indexes_warned = 1;	/* once: MongoDB may simply not be up yet */
+	}
 	if (a->indexes_ok)
 		api_bootstrap_try(a);
 	api_auth_flush(a);

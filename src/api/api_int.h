@@ -54,7 +54,7 @@ struct api {
 	struct evhttp_connection **conns;	/* open connections that sent a request */
 	size_t nconns, capconns;
 	uint64_t requests;
-	int indexes_ok;
+	int indexes_ok, indexes_warned;
 	int bootstrap_pending;		/* bootstrap key not yet registered */
 	char bootstrap_key[512];
 };

@@ -308,7 +308,8 @@ static void
 emit(struct render *r, struct evbuffer *out)
 {
 	sort_ctx = r;
-	qsort(r->s, r->ns, sizeof(*r->s), cmp_sample);
+	if (r->ns > 0)
+		qsort(r->s, r->ns, sizeof(*r->s), cmp_sample);
 	for (int f = 0; f < r->nfams; f++) {
 		const struct family *fm = &r->fams[f];
 		evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", fm->name, fm->help, fm->name,

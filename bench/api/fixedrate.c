@@ -7,7 +7,11 @@
  *
  *   fixedrate PORT PATH RATE SECONDS CONNECTIONS BEARER-KEY
  *
- * Prints "sent N ok N errors N rate R p50_ms X p90_ms X p99_ms X p999_ms X max_ms X".
+ * Prints "sent N ok N errors N rate R p50_ms X p90_ms X p99_ms X p999_ms X max_ms X
+ * svc_p50_ms X svc_p99_ms X late_p99_ms X": the first percentiles from the
+ * due time, svc_* from the moment the request was actually written, late_*
+ * how late the client itself woke up to send (scheduling delay on a busy
+ * machine, which the due-time figures include).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +25,7 @@
 
 struct req_ctx {
 	struct bench *b;
-	int64_t due_us;
+	int64_t due_us, sent_us;
 	int conn;
 };
 
@@ -34,7 +38,7 @@ struct bench {
 	double rate;
 	int64_t start_us, end_us;
 	long sent, ok, errors, done;
-	double *lat;		/* ms */
+	double *lat, *svc, *late;	/* ms */
 	long nlat, caplat;
 	struct event *tick;
 };
@@ -53,8 +57,11 @@ on_done(struct evhttp_request *req, void *arg)
 		b->ok++;
 	else
 		b->errors++;
-	if (b->nlat < b->caplat)
+	if (b->nlat < b->caplat) {
+		b->svc[b->nlat] = (double)(clk_mono_us() - c->sent_us) / 1000.0;
+		b->late[b->nlat] = (double)(c->sent_us - c->due_us) / 1000.0;
 		b->lat[b->nlat++] = ms;
+	}
 	free(c);
 	if (clk_mono_us() >= b->end_us && b->done == b->sent)
 		event_base_loopexit(b->base, NULL);
@@ -74,6 +81,7 @@ issue(struct bench *b, int64_t due_us)
 			best = i;
 	c->b = b;
 	c->due_us = due_us;
+	c->sent_us = clk_mono_us();
 	c->conn = best;
 	r = evhttp_request_new(on_done, c);
 	evhttp_add_header(evhttp_request_get_output_headers(r), "Host", "127.0.0.1");
@@ -103,7 +111,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 			event_base_loopexit(b->base, NULL);
 		return;
 	}
-	due = (long)((double)(now - b->start_us) * b->rate / 1e6);
+	/* Request i is due at start + i / rate: issue every one whose time has come. */
+	due = (long)((double)(now - b->start_us) * b->rate / 1e6) + 1;
 	while (b->sent < due)
 		issue(b, b->start_us + (int64_t)((double)b->sent * 1e6 / b->rate));
 }
@@ -117,18 +126,19 @@ cmp(const void *a, const void *b)
 }
 
 static double
-pct(const struct bench *b, double p)
+pct(const double *v, long n, double p)
 {
-	long i = (long)(p * (double)(b->nlat - 1));
+	long i = (long)(p * (double)(n - 1));
 
-	return b->nlat > 0 ? b->lat[i] : 0;
+	return n > 0 ? v[i] : 0;
 }
 
 int
 main(int argc, char **argv)
 {
 	struct bench b;
-	struct timeval tv = { 0, 500 };
+	struct event_config *ecfg;
+	struct timeval tv = { 0, 200 };
 	char auth[512];
 	int secs;
 
@@ -145,12 +155,22 @@ main(int argc, char **argv)
 	b.auth = auth;
 	if (b.rate <= 0 || secs < 1 || b.nconns < 1)
 		return 2;
-	b.base = event_base_new();
+	/* libevent's default clock is CLOCK_MONOTONIC_COARSE (a tick of several ms):
+	 * far too coarse to pace requests. */
+	ecfg = event_config_new();
+	if (ecfg == NULL)
+		return 1;
+	event_config_set_flag(ecfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	b.base = event_base_new_with_config(ecfg);
+	event_config_free(ecfg);
 	b.conns = calloc((size_t)b.nconns, sizeof(*b.conns));
 	b.inflight = calloc((size_t)b.nconns, sizeof(int));
 	b.caplat = (long)(b.rate * secs) + 16;
 	b.lat = malloc((size_t)b.caplat * sizeof(double));
-	if (b.base == NULL || b.conns == NULL || b.inflight == NULL || b.lat == NULL)
+	b.svc = malloc((size_t)b.caplat * sizeof(double));
+	b.late = malloc((size_t)b.caplat * sizeof(double));
+	if (b.base == NULL || b.conns == NULL || b.inflight == NULL || b.lat == NULL ||
+	    b.svc == NULL || b.late == NULL)
 		return 1;
 	for (int i = 0; i < b.nconns; i++)
 		b.conns[i] = evhttp_connection_base_new(b.base, NULL, "127.0.0.1",
@@ -160,11 +180,17 @@ main(int argc, char **argv)
 	b.end_us = b.start_us + (int64_t)secs * 1000000;
 	event_add(b.tick, &tv);
 	event_base_dispatch(b.base);
-	if (b.nlat > 0)
+	if (b.nlat > 0) {
 		qsort(b.lat, (size_t)b.nlat, sizeof(double), cmp);
+		qsort(b.svc, (size_t)b.nlat, sizeof(double), cmp);
+		qsort(b.late, (size_t)b.nlat, sizeof(double), cmp);
+	}
 	printf("sent %ld ok %ld errors %ld rate %.0f p50_ms %.3f p90_ms %.3f p99_ms %.3f "
-	    "p999_ms %.3f max_ms %.3f\n", b.sent, b.ok, b.errors, (double)b.done / secs,
-	    pct(&b, 0.5), pct(&b, 0.9), pct(&b, 0.99), pct(&b, 0.999), pct(&b, 1.0));
+	    "p999_ms %.3f max_ms %.3f svc_p50_ms %.3f svc_p99_ms %.3f late_p99_ms %.3f\n",
+	    b.sent, b.ok, b.errors, (double)b.done / secs, pct(b.lat, b.nlat, 0.5),
+	    pct(b.lat, b.nlat, 0.9), pct(b.lat, b.nlat, 0.99), pct(b.lat, b.nlat, 0.999),
+	    pct(b.lat, b.nlat, 1.0), pct(b.svc, b.nlat, 0.5), pct(b.svc, b.nlat, 0.99),
+	    pct(b.late, b.nlat, 0.99));
 	for (int i = 0; i < b.nconns; i++)
 		evhttp_connection_free(b.conns[i]);
 	event_free(b.tick);
@@ -172,5 +198,7 @@ main(int argc, char **argv)
 	free(b.conns);
 	free(b.inflight);
 	free(b.lat);
+	free(b.svc);
+	free(b.late);
 	return b.errors > 0;
 }

@@ -3,12 +3,12 @@
 
 For api.processes = 1 and 2: closed-loop wrk on GET one database, GET a list
 of 50 and PATCH (alternating sizes, so every PATCH writes); an open-loop
-fixed-rate run of GET one at --rate req/s (bench/api/fixedrate, wrk2-style
+fixed-rate run of GET one at each --rate (bench/api/fixedrate, wrk2-style
 latency from the scheduled send time); and the same MongoDB work issued
 directly with libmongoc (bench/api/mongo_ceiling) by as many client processes
 as there are API processes.  Prints a Markdown table.
 
-    bench/api/run.py [--seconds 10] [--rate 1000] [--build build]
+    bench/api/run.py [--seconds 10] [--rate 500,1000] [--processes 1,2] [--build build]
 
 Uses the services of scripts/services when DBAASD_REDIS_PORT and
 DBAASD_MONGO_URI are set, otherwise starts its own (and stops them).
@@ -112,9 +112,10 @@ end
 
 
 def wrk(port, path, script, seconds, work):
+    time.sleep(2)   # let the previous run's backlog drain
     lua = work / "bench.lua"
     lua.write_text(script)
-    out = subprocess.run(["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", "-s", str(lua),
+    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-s", str(lua),
                           f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     lat = {}
@@ -128,7 +129,7 @@ def wrk(port, path, script, seconds, work):
 
 def fixedrate(build, port, path, rate, seconds, key):
     out = subprocess.run([str(build / "bench/api/fixedrate"), str(port), path, str(rate),
-                          str(seconds), "8", key], capture_output=True, text=True).stdout
+                          str(seconds), "32", key], capture_output=True, text=True).stdout
     return dict(zip(out.split()[::2], out.split()[1::2]))
 
 
@@ -142,20 +143,24 @@ def ceiling(build, env, db, dbid, seconds, clients):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=10)
-    ap.add_argument("--rate", type=int, default=1000)
+    ap.add_argument("--rate", default="500,1000", help="fixed rates (req/s) for GET one")
     ap.add_argument("--build", default=str(ROOT / "build"))
+    ap.add_argument("--processes", default="1,2", help="api.processes values to run")
     a = ap.parse_args()
     build = Path(a.build)
+    rates = [int(r) for r in a.rate.split(",")]
     env, own = services()
     rows = []
     try:
-        for processes in (1, 2):
+        for processes in (int(p) for p in a.processes.split(",")):
             with tempfile.TemporaryDirectory() as tmp:
                 work = Path(tmp)
                 proc, port, admin, db = start_dbaasd(build, env, processes, work)
                 try:
                     key, dbid = seed(port, admin)
                     one = f"/api/v1/databases/{dbid}"
+                    # open loop first, on a quiet server; then the closed-loop runs
+                    fr = {r: fixedrate(build, port, one, r, a.seconds, key) for r in rates}
                     res = {
                         "GET one": wrk(port, one, LUA_GET.format(key=key), a.seconds, work),
                         "GET list of 50": wrk(port, "/api/v1/databases?limit=50",
@@ -163,7 +168,6 @@ def main():
                         "PATCH": wrk(port, one, LUA_PATCH.format(key=key, path=one),
                                      a.seconds, work),
                     }
-                    fr = fixedrate(build, port, one, a.rate, a.seconds, key)
                     ceil = ceiling(build, env, db, dbid, max(3, a.seconds // 2), processes)
                 finally:
                     proc.terminate()
@@ -171,8 +175,10 @@ def main():
             for name, cname in (("GET one", "get"), ("GET list of 50", "list"), ("PATCH", "patch")):
                 rps, p50, p99, bad = res[name]
                 rows.append((processes, name, rps, p50, p99, bad, ceil[cname]))
-            rows.append((processes, f"GET one at {a.rate}/s (fixed rate)", float(fr["rate"]),
-                         float(fr["p50_ms"]), float(fr["p99_ms"]), int(fr["errors"]), None))
+            for r in rates:
+                rows.append((processes, f"GET one at {r}/s (fixed rate)", float(fr[r]["rate"]),
+                             float(fr[r]["p50_ms"]), float(fr[r]["p99_ms"]), int(fr[r]["errors"]),
+                             None))
     finally:
         if own is not None:
             subprocess.run([str(ROOT / "scripts/services"), "stop"], env=own)

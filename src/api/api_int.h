@@ -169,6 +169,8 @@ enum {
 	API_STORE_UNAVAILABLE = -2,
 };
 int api_store_open(struct api *a);
+/* Count a request MongoDB or Redis ("mongodb", "redis") could not serve. */
+void api_count_failure(const char *service);
 /* Classify a libmongoc error (and count it). */
 int api_store_classify(struct api *a, const bson_error_t *err, const char *what);
 /* Find the document with _id ID; *OUT (caller destroys) on API_STORE_OK. */

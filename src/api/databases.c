@@ -57,6 +57,7 @@ api_nudge(struct api *a, const char *database_id)
 			f = met_family("dbaas_api_nudge_failures_total", MET_COUNTER,
 			    "reconciler nudges the API could not push (Redis unavailable)", NULL, 0);
 		met_add(f, "", 1);
+		api_count_failure("redis");
 		log_warnx("nudge_failed", "database=%s error=%s", database_id, a->redis.err);
 	}
 	freeReplyObject(rep);

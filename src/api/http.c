@@ -164,6 +164,8 @@ api_reply_unavailable(struct api_req *q, const char *what)
 {
 	char detail[128];
 
+	if (strncmp(what, "redis", 5) == 0)
+		api_count_failure("redis");	/* MongoDB failures are counted where classified */
 	snprintf(detail, sizeof(detail), "%s is unavailable; retry shortly", what);
 	api_set_header(q, "Retry-After", API_RETRY_AFTER_S);
 	api_reply_problem(q, 503, NULL, detail, NULL);

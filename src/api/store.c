@@ -55,8 +55,8 @@ api_store_open(struct api *a)
 	return 0;
 }
 
-static void
-count_failure(const char *service)
+void
+api_count_failure(const char *service)
 {
 	static struct met_family *f;
 	char labels[64];
@@ -74,7 +74,7 @@ api_store_classify(struct api *a, const bson_error_t *err, const char *what)
 	(void)a;
 	if (err->code == 11000 || err->code == 11001)
 		return API_STORE_DUP;
-	count_failure("mongodb");
+	api_count_failure("mongodb");
 	if (err->domain == MONGOC_ERROR_SERVER_SELECTION || err->domain == MONGOC_ERROR_STREAM ||
 	    err->domain == MONGOC_ERROR_CLIENT || err->code == 50 /* MaxTimeMSExpired */ ||
 	    err->code == 91 /* ShutdownInProgress */ || err->code == 189 /* PrimarySteppedDown */) {

@@ -87,6 +87,15 @@ def own(tmp_path):
     o.stop_mongo()
 
 
+def metric(a, series):
+    """The value of SERIES in /metrics, or 0."""
+    m = a.anon.get("/metrics")
+    for line in m.text.splitlines() if m.status == 200 else []:
+        if line.rsplit(" ", 1)[0] == series:
+            return float(line.rsplit(" ", 1)[1])
+    return 0
+
+
 def timed(fn):
     t0 = time.monotonic()
     r = fn()
@@ -117,6 +126,8 @@ def test_mongodb_outage_fails_fast_and_recovers(own, tmp_path):
         assert t.patch(f"{V1}/databases/{d['id']}", {"size": "db.t3.large"}).status == 200
         assert a.anon.get("/ready").status == 200
         assert not [e for e in a.d.events() if e.get("event") == "role_died"]
+        wait_for(lambda: metric(a, 'dbaas_api_dependency_failures_total{service="mongodb"}') >= 6,
+                 10, "the MongoDB failures to be counted")
     finally:
         a.stop()
 
@@ -142,15 +153,9 @@ def test_redis_outage_writes_still_succeed(own, tmp_path):
         own.start_redis()
         wait_for(lambda: a.anon.get("/ready").status == 200, 10, "the API to reach Redis again")
 
-        def nudge_failures():
-            m = a.anon.get("/metrics")
-            if m.status != 200:
-                return None
-            for line in m.text.splitlines():
-                if line.startswith("dbaas_api_nudge_failures_total"):
-                    return float(line.split()[-1])
-            return None
-        assert wait_for(nudge_failures, 10, "the nudge failures to be published") >= 2
+        assert wait_for(lambda: metric(a, "dbaas_api_nudge_failures_total"), 10,
+                        "the nudge failures to be published") >= 2
+        assert metric(a, 'dbaas_api_dependency_failures_total{service="redis"}') >= 2
         ok, out = promtool_ok(a.anon.get("/metrics").text)
         assert ok, out
         r = t.post(f"{V1}/databases", db_body(prv), headers={"Idempotency-Key": "k1"})

@@ -96,27 +96,31 @@ token_ok(const char *s)
 	return 1;
 }
 
-/* Check a connection (from either source); FROM names where it came from. */
+/* The field an error is reported on: the kubeconfig as a whole, or FIELD. */
+static const char *
+where(const char *from, const char *field)
+{
+	return from[0] != '\0' ? from : field;
+}
+
+/* Check a connection (from either source); FROM is "kubeconfig" or "". */
 static void
 check_conn(const struct api_kubeconn *c, const char *from, struct api_verr *e)
 {
-	char f[32];
-
-#define FIELD(x) (snprintf(f, sizeof(f), "%s", from[0] ? from : (x)), f)
 	if (!url_ok(c->server))
-		api_verr_add(e, 422, FIELD("server"), "the server must be an http:// or https:// URL");
+		api_verr_add(e, 422, where(from, "server"), "the server must be an http:// or https:// URL");
 	if (c->ca_data != NULL && !api_base64_valid(c->ca_data))
-		api_verr_add(e, 422, FIELD("ca_data"), "the CA data must be base64 (of PEM)");
+		api_verr_add(e, 422, where(from, "ca_data"), "the CA data must be base64 (of PEM)");
 	if (c->client_cert != NULL && !api_base64_valid(c->client_cert))
-		api_verr_add(e, 422, FIELD("client_cert"), "the client certificate must be base64");
+		api_verr_add(e, 422, where(from, "client_cert"), "the client certificate must be base64");
 	if (c->client_key != NULL && !api_base64_valid(c->client_key))
-		api_verr_add(e, 422, FIELD("client_key"), "the client key must be base64");
+		api_verr_add(e, 422, where(from, "client_key"), "the client key must be base64");
 	if ((c->client_cert == NULL) != (c->client_key == NULL))
-		api_verr_add(e, 422, FIELD("client_key"),
+		api_verr_add(e, 422, where(from, "client_key"),
 		    "a client certificate and a client key go together");
 	if (c->token != NULL && !token_ok(c->token))
-		api_verr_add(e, 422, FIELD("token"), "the token must be 1 to 16384 printable characters");
-#undef FIELD
+		api_verr_add(e, 422, where(from, "token"),
+		    "the token must be 1 to 16384 printable characters");
 }
 
 static char *

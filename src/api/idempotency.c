@@ -9,7 +9,9 @@
  * by "R:" + {h, status, content type, Location, ETag, body}, and later
  * duplicates get that reply again (with Idempotent-Replayed: true).  The
  * same key with a different request is 422.  A 5xx reply releases the key so
- * the client can retry.  Without Redis the guarantee cannot be kept, so a
+ * the client can retry.  The pending marker itself lives only
+ * PENDING_TTL_S, so a process that dies mid-request does not block the key
+ * for a day.  Without Redis the guarantee cannot be kept, so a
  * request carrying the header gets 503 (requests without it do not need
  * Redis at all).
  */
@@ -23,6 +25,8 @@
 #include "api/api_int.h"
 #include "common/json.h"
 #include "common/log.h"
+
+#define PENDING_TTL_S 60	/* far beyond any handler: MongoDB and Redis timeouts bound them */
 
 static void
 sha256_hex(const void *data, size_t len, const char *extra, char hex[65])
@@ -132,7 +136,8 @@ api_idem_begin(struct api_req *q)
 	sha256_hex(body, len, q->path, rh);
 	rds_key(&q->api->redis.p, key, sizeof(key), "idem:%s:%s", q->who.key_id, kh);
 	snprintf(marker, sizeof(marker), "P:%s", rh);
-	snprintf(ttl, sizeof(ttl), "%d", q->api->cfg->api.idempotency_ttl_s);
+	snprintf(ttl, sizeof(ttl), "%d", q->api->cfg->api.idempotency_ttl_s < PENDING_TTL_S ?
+	    q->api->cfg->api.idempotency_ttl_s : PENDING_TTL_S);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		rep = rds_command(&q->api->redis, "SET %s %s NX EX %s", key, marker, ttl);
 		if (rep != NULL && rep->type == REDIS_REPLY_STATUS) {

@@ -1,5 +1,6 @@
 """Idempotency-Key on POST: replay of the first response, 422 on a different
 body, and concurrent duplicates that never create two resources."""
+import json
 import threading
 import uuid
 
@@ -31,9 +32,10 @@ def test_same_key_same_body_replays(api, env):
     assert r2.headers["etag"] == r1.headers["etag"]
     assert r2.headers.get("idempotent-replayed") == "true"
     assert api.db.databases.count_documents({"name": body["name"]}) == 1
+    # the finished record keeps api.idempotency_ttl_s (the pending marker only 60 s)
     ttl = api.services.redis().ttl(next(iter(api.services.redis().scan_iter(
         api.prefix + "idem:*"))))
-    assert 0 < ttl <= 86400
+    assert 3600 < ttl <= 86400
 
 
 def test_same_key_different_body_is_422(env):
@@ -60,6 +62,30 @@ def test_keys_are_per_api_key(api, env):
     a = t.post(f"{V1}/databases", db_body(p), headers=h)
     b = other.post(f"{V1}/databases", db_body(p), headers=h)
     assert a.status == b.status == 201 and a.json["id"] != b.json["id"]
+
+
+def test_a_request_in_flight_is_409(api, env):
+    """A pending marker (what a request in progress, or one whose process died,
+    leaves) answers 409 for the same request and 422 for another."""
+    import hashlib
+    t, p = env
+    body = db_body(p)
+    keys = api.admin.get(f"{V1}/api-keys?limit=500").json["items"]
+    kid = next(k["id"] for k in keys if k["tenant"] == "idem")
+    hv = str(uuid.uuid4())
+    raw = json.dumps(body).encode()
+    rh = hashlib.sha256(f"{V1}/databases".encode() + b"\0" + raw).hexdigest()
+    rkey = f"{api.prefix}idem:{kid}:{hashlib.sha256(hv.encode()).hexdigest()}"
+    api.services.redis().set(rkey, "P:" + rh, ex=60)
+    r = t.request("POST", f"{V1}/databases", raw=raw, headers={
+        "Idempotency-Key": hv, "Content-Type": "application/json"})
+    assert r.status == 409, r
+    r = t.post(f"{V1}/databases", db_body(p), headers={"Idempotency-Key": hv})
+    assert r.status == 422
+    api.services.redis().delete(rkey)
+    r = t.request("POST", f"{V1}/databases", raw=raw, headers={
+        "Idempotency-Key": hv, "Content-Type": "application/json"})
+    assert r.status == 201
 
 
 def test_bad_header_is_400(env):

@@ -2,13 +2,15 @@
  * dbaasd — entry point: options, configuration, then one of
  *   - the supervisor, which forks every role (the normal mode);
  *   - one role in the foreground without a supervisor (--role);
- *   - a synchronous reload of a running supervisor (--reload).
+ *   - a synchronous reload of a running supervisor (--reload);
+ *   - creating the first admin API key (--create-admin-key).
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/mdb.h"
@@ -22,6 +24,7 @@ struct options {
 	const char *role;
 	int check;
 	int reload;
+	int create_key;
 	long pid;
 };
 
@@ -29,7 +32,8 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: dbaasd [-c FILE] [--check-config | --role ROLE | --reload [--pid PID]]\n"
+	    "usage: dbaasd [-c FILE] [--check-config | --role ROLE | --reload [--pid PID] |\n"
+	    "              --create-admin-key]\n"
 	    "\n"
 	    "  -c, --config FILE   configuration file (default " CFG_DEFAULT_PATH ")\n"
 	    "      --check-config  validate the configuration and exit (0 valid, 1 invalid)\n"
@@ -37,6 +41,8 @@ usage(FILE *fp)
 	    "                      without the supervisor\n"
 	    "      --reload        make the running supervisor reload and wait for the outcome\n"
 	    "      --pid PID       the supervisor to reload (default: supervisor.pidfile)\n"
+	    "      --create-admin-key\n"
+	    "                      store a new admin API key in MongoDB and print it once\n"
 	    "  -V, --version       print the version and exit\n"
 	    "  -h, --help          print this help and exit\n");
 }
@@ -51,6 +57,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "role", required_argument, NULL, 'r' },
 		{ "reload", no_argument, NULL, 'R' },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "create-admin-key", no_argument, NULL, 'K' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -64,6 +71,7 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'C': o->check = 1; break;
 		case 'r': o->role = optarg; break;
 		case 'R': o->reload = 1; break;
+		case 'K': o->create_key = 1; break;
 		case 'p':
 			o->pid = strtol(optarg, &end, 10);
 			if (*end != '\0' || o->pid <= 1) {
@@ -87,8 +95,9 @@ parse_options(int argc, char **argv, struct options *o)
 		usage(stderr);
 		return 2;
 	}
-	if (o->check + o->reload + (o->role != NULL) > 1) {
-		fprintf(stderr, "dbaasd: --check-config, --role and --reload exclude each other\n");
+	if (o->check + o->reload + o->create_key + (o->role != NULL) > 1) {
+		fprintf(stderr, "dbaasd: --check-config, --role, --reload and --create-admin-key "
+		    "exclude each other\n");
 		return 2;
 	}
 	return -1;
@@ -126,7 +135,7 @@ do_reload(const struct options *o, struct cfg *cfg)
 int
 main(int argc, char **argv)
 {
-	struct options o = { CFG_DEFAULT_PATH, NULL, 0, 0, 0 };
+	struct options o = { CFG_DEFAULT_PATH, NULL, 0, 0, 0, 0 };
 	char err[8192];
 	struct cfg *cfg;
 	int rc;
@@ -145,6 +154,13 @@ main(int argc, char **argv)
 		printf("%s: configuration is valid\n", o.path);
 		cfg_free(cfg);
 		return 0;
+	}
+	if (o.create_key) {
+		mdb_global_init();
+		rc = api_create_admin_key(cfg, stdout);
+		mdb_global_cleanup();
+		cfg_free(cfg);
+		return rc;
 	}
 	log_set_level(cfg->log.level);
 	if (log_open(cfg->log.file) != 0) {

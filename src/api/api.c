@@ -8,17 +8,27 @@
  * arrives on open connections with "Connection: close", close connections
  * that stay idle, and exit when none is left (or after api.drain_timeout_s).
  * Handlers are synchronous and use tightly bounded MongoDB and Redis calls.
+ *
+ * Start-up never waits for MongoDB: indexes and the bootstrap admin key are
+ * retried from a one-second timer until MongoDB answers, while requests
+ * get 503 meanwhile.  A bootstrap key file that cannot be read or is
+ * malformed is a configuration error: the process exits with 78, which
+ * stops the whole service (the supervisor does not restart it).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
 #include <event2/http.h>
+#include <openssl/crypto.h>
 
 #include "api/api.h"
 #include "api/api_int.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/metrics.h"
+
+#define FLUSH_TICK_MS 1000
 
 #define DRAIN_TICK_MS 50
 #define DRAIN_GRACE_MS 300	/* let connections accepted just before we stopped send their request */
@@ -107,6 +117,60 @@ api_on_stop(struct role *r)
 		role_exit_loop(r, ROLE_EXIT_OK);
 }
 
+/* Housekeeping off the request path: indexes, bootstrap key, last_used. */
+static void
+on_flush_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct api *a = arg;
+	char err[512];
+
+	(void)fd;
+	(void)what;
+	if (!a->mdb_ok)
+		return;
+	if (!a->indexes_ok && mdb_ensure_indexes(&a->mdb, err, sizeof(err)) == 0) {
+		a->indexes_ok = 1;
+	} else if (!a->indexes_ok && !a->indexes_warned) {
+		log_warnx("indexes_pending", "error=%s retry=%s", err, "every second");
+		a->indexes_warned = 1;	/* once: MongoDB may simply not be up yet */
+	}
+	if (a->indexes_ok)
+		api_bootstrap_try(a);
+	api_auth_flush(a);
+}
+
+/* Read api.bootstrap_admin_key_file; -1 means a fatal configuration error. */
+static int
+load_bootstrap(struct api *a)
+{
+	const char *path = a->cfg->api.bootstrap_admin_key_file;
+	char err[256];
+
+	if (path[0] == '\0')
+		return 0;
+	if (api_key_read_file(path, a->bootstrap_key, sizeof(a->bootstrap_key), err,
+	    sizeof(err)) != 0) {
+		log_error("bootstrap_key_invalid", "file=%s error=%s", path, err);
+		return -1;
+	}
+	a->bootstrap_pending = 1;
+	return 0;
+}
+
+static int
+api_setup_store(struct api *a, struct role *r)
+{
+	struct timeval tick = { FLUSH_TICK_MS / 1000, (FLUSH_TICK_MS % 1000) * 1000 };
+
+	if (api_auth_init(a) != 0 || api_store_open(a) != 0)
+		return -1;
+	a->ev_flush = event_new(r->base, -1, EV_PERSIST, on_flush_tick, a);
+	if (a->ev_flush == NULL || event_add(a->ev_flush, &tick) != 0)
+		return -1;
+	on_flush_tick(-1, 0, a);
+	return 0;
+}
+
 static int
 api_setup(struct api *a, struct role *r)
 {
@@ -118,6 +182,8 @@ api_setup(struct api *a, struct role *r)
 	a->cfg = r->cfg;
 	rds_params_from_cfg(&p, r->cfg);
 	rds_open(&a->redis, &p);
+	if (api_setup_store(a, r) != 0)
+		return -1;
 	a->http = evhttp_new(r->base);
 	if (a->http == NULL)
 		return -1;
@@ -138,12 +204,21 @@ api_setup(struct api *a, struct role *r)
 static void
 api_teardown(struct api *a)
 {
+	if (a->ev_flush != NULL)
+		event_free(a->ev_flush);
+	if (a->auth != NULL && a->mdb_ok)
+		api_auth_flush(a);
 	if (a->ev_drain != NULL)
 		event_free(a->ev_drain);
 	if (a->http != NULL)
 		evhttp_free(a->http);
 	free(a->conns);
 	rds_close(&a->redis);
+	api_auth_free(a);
+	api_opstats_free(a);
+	if (a->mdb_ok)
+		mdb_close(&a->mdb);
+	OPENSSL_cleanse(a->bootstrap_key, sizeof(a->bootstrap_key));
 }
 
 int
@@ -156,7 +231,10 @@ api_main(struct role *r)
 		return code;
 	r->data = a;
 	r->on_stop = api_on_stop;
-	if (r->listen_fd >= 0 && api_setup(a, r) == 0) {
+	a->cfg = r->cfg;
+	if (load_bootstrap(a) != 0) {
+		code = ROLE_EXIT_FATAL_CONFIG;
+	} else if (r->listen_fd >= 0 && api_setup(a, r) == 0) {
 		role_ready(r);
 		code = role_dispatch(r);
 	}

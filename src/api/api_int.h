@@ -1,9 +1,21 @@
 /*
  * api_int — what the files of src/api share:
- *   api.c      the role: evhttp on the inherited socket, connections, drain
- *   router.c   the route table and dispatch
- *   http.c     request context, JSON and problem+json responses, access log
- *   health.c   GET /health
+ *   api.c        the role: evhttp on the inherited socket, connections, drain
+ *   router.c     the route table, authentication gate and dispatch
+ *   http.c       request context, bodies, query strings, replies, access log
+ *   auth.c       bearer keys: hashing, the verified-key cache, last_used batching
+ *   keys.c       key generation and registration (bootstrap file, --create-admin-key)
+ *   store.c      MongoDB helpers: fast-failing client, finds, BSON -> JSON
+ *   cursor.c     opaque pagination cursors
+ *   validate.c   request body validators (pure: no I/O; fuzzed and unit-tested)
+ *   kubeconfig.c kubeconfig YAML -> provider connection fields (pure)
+ *   idempotency.c Idempotency-Key on POST (Redis)
+ *   databases.c  /databases and its actions and events
+ *   operations.c /operations and retry
+ *   providers.c  /providers
+ *   apikeys.c    /api-keys
+ *   health.c     GET /health        ready.c  GET /ready
+ *   metrics_render.c GET /metrics   openapi.c GET /openapi.json
  */
 #ifndef DBAAS_API_INT_H
 #define DBAAS_API_INT_H
@@ -12,38 +24,66 @@
 
 #include <cjson/cJSON.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 
+#include "common/id.h"
 #include "common/mdb.h"
 #include "common/rds.h"
 #include "common/role.h"
 
 #define API_MAX_PARAMS 4
+#define API_JSON_DEPTH 32	/* deepest JSON body accepted */
+#define API_RETRY_AFTER_S "1"	/* Retry-After on 503: our reconnects are that quick */
+
+struct api_auth;
+struct api_opstats;
 
 struct api {
 	struct role *role;
 	const struct cfg *cfg;
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;
+	struct mdb mdb;			/* opened after fork, fails fast (store.c) */
+	int mdb_ok;
 	struct rds redis;		/* synchronous: short request/response work */
+	struct api_auth *auth;		/* verified-key cache (auth.c) */
+	struct api_opstats *opstats;	/* cached operation counts for /metrics */
 	int draining;
 	int64_t drain_started_ms;
-	struct event *ev_drain;
+	struct event *ev_drain, *ev_flush;
 	struct evhttp_connection **conns;	/* open connections that sent a request */
 	size_t nconns, capconns;
 	uint64_t requests;
+	int indexes_ok, indexes_warned;
+	int bootstrap_pending;		/* bootstrap key not yet registered */
+	char bootstrap_key[512];
 };
+
+/* Who is calling (filled by the auth gate). */
+struct api_principal {
+	char key_id[ID_MAX];
+	char tenant[64];		/* "" for admin keys */
+	int admin;
+};
+
+enum api_auth_need { API_AUTH_NONE, API_AUTH_ANY, API_AUTH_ADMIN };
 
 /* One request being handled. */
 struct api_req {
 	struct api *api;
 	struct evhttp_request *req;
 	enum evhttp_cmd_type method;
+	const char *route;		/* pattern of the matched route, for metrics */
 	char path[512];
+	const char *query;		/* after '?', or NULL */
 	const char *params[API_MAX_PARAMS];	/* {name} segments of the route, in order */
 	char param_buf[512];
 	char request_id[64];
 	int64_t start_us;
 	int status;
+	struct api_principal who;
+	char idem_key[160];		/* Redis key while an Idempotency-Key is in play */
+	char idem_hash[65];
 };
 
 typedef void api_handler_fn(struct api_req *q);
@@ -51,22 +91,167 @@ typedef void api_handler_fn(struct api_req *q);
 struct api_route {
 	enum evhttp_cmd_type method;
 	const char *pattern;	/* "/api/v1/databases/{id}"; "{x}" matches one segment */
+	enum api_auth_need auth;
 	api_handler_fn *handler;
 };
 
 /* router.c */
 void api_dispatch(struct api_req *q);
+const struct api_route *api_routes(size_t *n);
 
 /* http.c */
 void api_req_begin(struct api_req *q, struct api *api, struct evhttp_request *req);
 /* Send BODY (consumed) as JSON with STATUS. */
 void api_reply_json(struct api_req *q, int status, cJSON *body);
+/* Send TEXT as-is with CTYPE. */
+void api_reply_text(struct api_req *q, int status, const char *ctype, const char *text,
+    size_t len);
 /* application/problem+json; ERRORS (consumed, may be NULL) is the field list. */
 void api_reply_problem(struct api_req *q, int status, const char *title, const char *detail,
     cJSON *errors);
+/* 400/422 with one field error. */
+void api_reply_field(struct api_req *q, int status, const char *field, const char *msg);
+/* 503 with Retry-After; WHAT names the unavailable service. */
+void api_reply_unavailable(struct api_req *q, const char *what);
+void api_set_header(struct api_req *q, const char *name, const char *value);
+const char *api_header(const struct api_req *q, const char *name);
 const char *api_status_title(int status);
+/*
+ * The request body as a JSON object: checks Content-Type (415), size (413),
+ * UTF-8, depth and syntax (400).  Returns the tree (caller frees) or NULL
+ * after replying.  EMPTY_OK: an absent body yields an empty object.
+ */
+cJSON *api_body_json(struct api_req *q, int empty_ok);
+/*
+ * Parse the query string into OUT (caller clears with evhttp_clear_headers),
+ * rejecting names not in ALLOWED and repeated names (400).  0 or -1 after replying.
+ */
+int api_query(struct api_req *q, const char *const *allowed, struct evkeyvalq *out);
+/* limit= (default and max from the config) and cursor= for PREFIX's ids. */
+int api_page_args(struct api_req *q, struct evkeyvalq *qs, const char *prefix, int *limit,
+    char *after, size_t n);
 
-/* health.c */
+/* auth.c */
+int api_auth_init(struct api *a);
+void api_auth_free(struct api *a);
+/* Authenticate Q for NEED; 0, or -1 after replying 401/403/503. */
+int api_auth_check(struct api_req *q, enum api_auth_need need);
+/* Write batched last_used times (timer). */
+void api_auth_flush(struct api *a);
+/* Forget a key in this process's cache (after DELETE /api-keys). */
+void api_auth_forget(struct api *a, const char *key_id);
+
+/* keys.c */
+#define API_KEY_PREFIX "dbaas_"
+#define API_KEY_MIN 32
+#define API_KEY_MAX 256
+/* A new key "dbaas_" + base64url(32 random bytes) into OUT (>= 64 bytes). */
+int api_key_generate(char *out, size_t n);
+/* Hex SHA-256 of KEY into HEX (65 bytes). */
+void api_key_hash(const char *key, char hex[65]);
+/* 1 if KEY has the shape of a key (length, characters). */
+int api_key_wellformed(const char *key);
+/* Read a key file: 0, or -1 with ERR (unreadable or malformed). */
+int api_key_read_file(const char *path, char *key, size_t n, char *err, size_t errlen);
+/* Insert a key document; 0, or a store code (store.c). */
+int api_key_insert(struct mdb *m, const char *hash, const char *role, const char *tenant,
+    const char *name, char *id_out, size_t idn);
+/* Register the bootstrap key if still pending (idempotent). */
+void api_bootstrap_try(struct api *a);
+
+/* store.c — results of MongoDB calls */
+enum {
+	API_STORE_OK = 0,
+	API_STORE_NOTFOUND = 1,
+	API_STORE_DUP = 2,
+	API_STORE_CONFLICT = 3,		/* a conditional update matched nothing */
+	API_STORE_ERROR = -1,
+	API_STORE_UNAVAILABLE = -2,
+};
+int api_store_open(struct api *a);
+/* Count a request MongoDB or Redis ("mongodb", "redis") could not serve. */
+void api_count_failure(const char *service);
+/* Classify a libmongoc error (and count it). */
+int api_store_classify(struct api *a, const bson_error_t *err, const char *what);
+/* Find the document with _id ID; *OUT (caller destroys) on API_STORE_OK. */
+int api_store_get(struct api *a, enum mdb_coll c, const char *id, bson_t **out);
+typedef int api_store_each_fn(const bson_t *doc, void *arg);
+/* Run find(FILTER) sorted by _id descending, at most LIMIT docs, EACH per doc. */
+int api_store_find(struct api *a, enum mdb_coll c, const bson_t *filter, int limit,
+    api_store_each_fn *each, void *arg);
+/* findAndModify returning the new document into *OUT (NULL filter match -> CONFLICT). */
+int api_store_modify(struct api *a, enum mdb_coll c, const bson_t *filter,
+    const bson_t *update, bson_t **out);
+int api_store_insert(struct api *a, enum mdb_coll c, const bson_t *doc);
+int api_store_count(struct api *a, enum mdb_coll c, const bson_t *filter, int64_t *n);
+/* Reply for a non-OK store result. */
+void api_reply_store(struct api_req *q, int rc, const char *what);
+/* The listed FIELDS of DOC as JSON (_id shown as "id", dates as RFC 3339). */
+cJSON *api_bson_fields(const bson_t *doc, const char *const *fields);
+cJSON *api_bson_value(const bson_iter_t *it, int depth);
+const char *api_bson_str(const bson_t *doc, const char *key);
+int64_t api_bson_int(const bson_t *doc, const char *key, int64_t dflt);
+int api_bson_bool(const bson_t *doc, const char *key);
+/* Append the JSON object OBJ's scalar members to B (for desired values). */
+void api_json_to_bson(const cJSON *obj, bson_t *b);
+
+/* cursor.c */
+#define API_CURSOR_MAX 96
+/* Encode the id ID as an opaque cursor. */
+void api_cursor_encode(const char *id, char *out, size_t n);
+/* Decode CURSOR, which must carry an id with PREFIX; 0 or -1. */
+int api_cursor_decode(const char *cursor, const char *prefix, char *id, size_t n);
+
+/* idempotency.c */
+/*
+ * Before a POST that creates something: if an Idempotency-Key came, claim it
+ * or replay.  Returns 1 to proceed, 0 when a reply was already sent.
+ */
+int api_idem_begin(struct api_req *q);
+/* Called by http.c when the reply of an idempotent request is sent. */
+void api_idem_finish(struct api_req *q, int status, const char *ctype, const char *body);
+
+/* databases.c, shared with operations.c */
+void api_nudge(struct api *a, const char *database_id);
+/* Load the database ID visible to Q's caller; 0, or -1 after replying 404/503. */
+int api_db_load(struct api_req *q, const char *id, bson_t **doc);
+/* Reply with a verification-error list (consumed). */
+struct api_verr;
+void api_reply_verr(struct api_req *q, struct api_verr *e);
+/* Items + next_cursor page from a find on COLL. */
+typedef cJSON *api_render_fn(const bson_t *doc);
+void api_list_reply(struct api_req *q, enum mdb_coll c, bson_t *filter, int limit,
+    api_render_fn *render);
+
+/* handlers */
 void api_health(struct api_req *q);
+void api_ready(struct api_req *q);
+void api_metrics(struct api_req *q);
+void api_openapi(struct api_req *q);
+void api_db_create(struct api_req *q);
+void api_db_list(struct api_req *q);
+void api_db_get(struct api_req *q);
+void api_db_patch(struct api_req *q);
+void api_db_delete(struct api_req *q);
+void api_db_pause(struct api_req *q);
+void api_db_resume(struct api_req *q);
+void api_db_events(struct api_req *q);
+void api_op_list(struct api_req *q);
+void api_op_get(struct api_req *q);
+void api_op_retry(struct api_req *q);
+void api_prv_create(struct api_req *q);
+void api_prv_list(struct api_req *q);
+void api_prv_get(struct api_req *q);
+void api_prv_patch(struct api_req *q);
+void api_prv_delete(struct api_req *q);
+void api_key_create(struct api_req *q);
+void api_key_list(struct api_req *q);
+void api_key_delete(struct api_req *q);
+
+/* metrics_render.c: operation counts cache */
+void api_opstats_free(struct api *a);
+
+/* openapi_doc.c (generated from openapi.json) */
+extern const char api_openapi_doc[];
 
 #endif

@@ -1,22 +1,31 @@
 /*
  * http — per-request plumbing: request ids (X-Request-Id accepted when sane,
- * generated otherwise, always returned), JSON and problem+json responses,
- * and one access-log line per request.  While the process drains, every
- * response carries "Connection: close" so keep-alive clients move to the
- * new generation after their current request instead of having an idle
- * connection cut under them.
+ * generated otherwise, always returned), request bodies and query strings
+ * checked before any handler sees them, JSON and problem+json responses,
+ * request metrics and one access-log line per request.  While the process
+ * drains, every response carries "Connection: close" so keep-alive clients
+ * move to the new generation after their current request instead of having
+ * an idle connection cut under them.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 
 #include "api/api_int.h"
+#include "api/validate.h"
 #include "common/clock.h"
 #include "common/id.h"
+#include "common/json.h"
 #include "common/log.h"
+#include "common/metrics.h"
+
+/* Request latency buckets, in seconds. */
+static const double latency_bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+	0.1, 0.25, 0.5, 1, 2.5 };
 
 static int
 request_id_ok(const char *s)
@@ -47,6 +56,7 @@ api_req_begin(struct api_req *q, struct api *api, struct evhttp_request *req)
 	qm = strchr(uri, '?');
 	snprintf(q->path, sizeof(q->path), "%.*s", (int)(qm != NULL ? qm - uri : (long)strlen(uri)),
 	    uri);
+	q->query = qm != NULL ? qm + 1 : NULL;
 	if (rid != NULL && request_id_ok(rid))
 		snprintf(q->request_id, sizeof(q->request_id), "%s", rid);
 	else
@@ -68,25 +78,62 @@ method_name(enum evhttp_cmd_type m)
 	}
 }
 
+/* Count the request and its latency by route, method and status. */
 static void
-send_body(struct api_req *q, int status, const char *ctype, const char *body)
+record(const struct api_req *q, int status, double seconds)
+{
+	static struct met_family *reqs, *lat;
+	char route[160], labels[MET_LABELS_MAX];
+
+	if (reqs == NULL) {
+		reqs = met_family("dbaas_http_requests_total", MET_COUNTER,
+		    "HTTP requests answered by the API, by route, method and status code", NULL, 0);
+		lat = met_family("dbaas_http_request_duration_seconds", MET_HISTOGRAM,
+		    "time from reading a request to sending its reply, by route, method and code",
+		    latency_bounds, sizeof(latency_bounds) / sizeof(latency_bounds[0]));
+	}
+	met_label_escape(q->route != NULL ? q->route : "unmatched", route, sizeof(route));
+	snprintf(labels, sizeof(labels), "route=\"%s\",method=\"%s\",code=\"%d\"", route,
+	    method_name(q->method), status);
+	met_add(reqs, labels, 1);
+	met_observe(lat, labels, seconds);
+}
+
+static void
+send_len(struct api_req *q, int status, const char *ctype, const char *body, size_t len)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(q->req);
 	struct evbuffer *buf = evbuffer_new();
+	double secs;
 
+	if (q->idem_key[0] != '\0')
+		api_idem_finish(q, status, ctype, body);
 	evhttp_add_header(out, "Content-Type", ctype);
 	evhttp_add_header(out, "X-Request-Id", q->request_id);
 	if (q->api->draining)
 		evhttp_add_header(out, "Connection", "close");
 	if (buf != NULL && body != NULL)
-		evbuffer_add(buf, body, strlen(body));
+		evbuffer_add(buf, body, len);
 	q->status = status;
 	evhttp_send_reply(q->req, status, api_status_title(status), buf);
 	if (buf != NULL)
 		evbuffer_free(buf);
-	log_info("http_request", "method=%s path=%s status=%d ms=%.3f request_id=%s",
-	    method_name(q->method), q->path, status,
-	    (double)(clk_mono_us() - q->start_us) / 1000.0, q->request_id);
+	secs = (double)(clk_mono_us() - q->start_us) / 1e6;
+	record(q, status, secs);
+	log_info("http_request", "method=%s path=%s status=%d ms=%.3f request_id=%s key=%s",
+	    method_name(q->method), q->path, status, secs * 1000.0, q->request_id, q->who.key_id);
+}
+
+static void
+send_body(struct api_req *q, int status, const char *ctype, const char *body)
+{
+	send_len(q, status, ctype, body, body != NULL ? strlen(body) : 0);
+}
+
+void
+api_reply_text(struct api_req *q, int status, const char *ctype, const char *text, size_t len)
+{
+	send_len(q, status, ctype, text, len);
 }
 
 void
@@ -100,12 +147,160 @@ api_reply_json(struct api_req *q, int status, cJSON *body)
 }
 
 void
+api_reply_field(struct api_req *q, int status, const char *field, const char *msg)
+{
+	cJSON *errs = cJSON_CreateArray(), *e = cJSON_CreateObject();
+	char detail[320];
+
+	cJSON_AddStringToObject(e, "field", field);
+	cJSON_AddStringToObject(e, "message", msg);
+	cJSON_AddItemToArray(errs, e);
+	snprintf(detail, sizeof(detail), "%s: %s", field, msg);
+	api_reply_problem(q, status, NULL, detail, errs);
+}
+
+void
+api_reply_unavailable(struct api_req *q, const char *what)
+{
+	char detail[128];
+
+	if (strncmp(what, "redis", 5) == 0)
+		api_count_failure("redis");	/* MongoDB failures are counted where classified */
+	snprintf(detail, sizeof(detail), "%s is unavailable; retry shortly", what);
+	api_set_header(q, "Retry-After", API_RETRY_AFTER_S);
+	api_reply_problem(q, 503, NULL, detail, NULL);
+}
+
+void
+api_set_header(struct api_req *q, const char *name, const char *value)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(q->req), name, value);
+}
+
+const char *
+api_header(const struct api_req *q, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(q->req), name);
+}
+
+/* "application/json" with optional parameters ("; charset=utf-8"). */
+static int
+json_ctype(const char *ct)
+{
+	static const char *const ok[] = { "application/json", "application/merge-patch+json", NULL };
+
+	for (const char *const *t = ok; *t != NULL; t++) {
+		size_t n = strlen(*t);
+		if (strncasecmp(ct, *t, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' '))
+			return 1;
+	}
+	return 0;
+}
+
+cJSON *
+api_body_json(struct api_req *q, int empty_ok)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(q->req);
+	size_t len = evbuffer_get_length(in);
+	const char *ct = api_header(q, "Content-Type");
+	struct jerr e;
+	char *buf;
+	cJSON *root;
+
+	if (len == 0 && empty_ok)
+		return cJSON_CreateObject();
+	if (len > (size_t)q->api->cfg->api.max_body_bytes) {
+		api_reply_problem(q, 413, NULL, "the body is larger than api.max_body_bytes", NULL);
+		return NULL;
+	}
+	if (ct == NULL || !json_ctype(ct)) {
+		api_reply_problem(q, 415, NULL, "the body must be application/json", NULL);
+		return NULL;
+	}
+	buf = (char *)evbuffer_pullup(in, (ssize_t)len);
+	root = buf != NULL ? json_parse_strict(buf, len, API_JSON_DEPTH, &e) : NULL;
+	if (root == NULL) {
+		api_reply_field(q, 400, "", buf != NULL ? e.msg : "empty body");
+		return NULL;
+	}
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		api_reply_field(q, 400, "", "the body must be a JSON object");
+		return NULL;
+	}
+	return root;
+}
+
+int
+api_query(struct api_req *q, const char *const *allowed, struct evkeyvalq *out)
+{
+	char msg[160];
+
+	out->tqh_first = NULL;
+	out->tqh_last = &out->tqh_first;
+	if (q->query == NULL || q->query[0] == '\0')
+		return 0;
+	if (evhttp_parse_query_str(q->query, out) != 0) {
+		api_reply_field(q, 400, "", "malformed query string");
+		return -1;
+	}
+	for (struct evkeyval *kv = out->tqh_first; kv != NULL; kv = kv->next.tqe_next) {
+		const char *const *a = allowed;
+		while (*a != NULL && strcmp(*a, kv->key) != 0)
+			a++;
+		if (*a == NULL) {
+			snprintf(msg, sizeof(msg), "unknown query parameter");
+		} else if (evhttp_find_header(out, kv->key) != kv->value) {
+			snprintf(msg, sizeof(msg), "query parameter given twice");
+		} else if (strlen(kv->value) > 200 || !json_utf8_valid(kv->value, strlen(kv->value))) {
+			snprintf(msg, sizeof(msg), "query parameter too long or not UTF-8");
+		} else {
+			continue;
+		}
+		api_reply_field(q, 400, api_dns_label(kv->key, 63) || strcmp(kv->key, "provider_id") == 0 ||
+		    strcmp(kv->key, "database_id") == 0 ? kv->key : "", msg);
+		evhttp_clear_headers(out);
+		return -1;
+	}
+	return 0;
+}
+
+int
+api_page_args(struct api_req *q, struct evkeyvalq *qs, const char *prefix, int *limit,
+    char *after, size_t n)
+{
+	const struct cfg *c = q->api->cfg;
+	const char *l = evhttp_find_header(qs, "limit"), *cur = evhttp_find_header(qs, "cursor");
+	char *end, msg[96];
+	long v;
+
+	*limit = c->api.page_limit_default;
+	after[0] = '\0';
+	if (l != NULL) {
+		v = strtol(l, &end, 10);
+		if (l[0] < '0' || l[0] > '9' || *end != '\0' || v < 1 || v > c->api.page_limit_max) {
+			snprintf(msg, sizeof(msg), "must be an integer from 1 to %d", c->api.page_limit_max);
+			api_reply_field(q, 400, "limit", msg);
+			return -1;
+		}
+		*limit = (int)v;
+	}
+	if (cur != NULL && api_cursor_decode(cur, prefix, after, n) != 0) {
+		api_reply_field(q, 400, "cursor", "invalid cursor (use next_cursor of a previous page)");
+		return -1;
+	}
+	return 0;
+}
+
+void
 api_reply_problem(struct api_req *q, int status, const char *title, const char *detail,
     cJSON *errors)
 {
 	cJSON *p = cJSON_CreateObject();
 	char *text;
 
+	if (status == 401)
+		api_set_header(q, "WWW-Authenticate", "Bearer realm=\"dbaasd\"");
 	cJSON_AddStringToObject(p, "type", "about:blank");
 	cJSON_AddStringToObject(p, "title", title != NULL ? title : api_status_title(status));
 	cJSON_AddNumberToObject(p, "status", status);

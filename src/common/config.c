@@ -81,6 +81,8 @@ static const struct cfg_setting settings[] = {
 	    "largest page a client may ask for"),
 	INT("api.idempotency_ttl_s", api.idempotency_ttl_s, 86400, 60, 604800,
 	    "how long an Idempotency-Key is remembered"),
+	INT("api.key_cache_ttl_ms", api.key_cache_ttl_ms, 5000, 0, 60000,
+	    "a verified API key is trusted this long without asking MongoDB again; a deleted key stops working within it"),
 
 	BOOL("reconciler.enabled", reconciler.enabled, 1,
 	    "run a reconciler candidate in this instance"),

@@ -83,6 +83,7 @@ struct cfg {
 		int page_limit_default;
 		int page_limit_max;
 		int idempotency_ttl_s;
+		int key_cache_ttl_ms;
 	} api;
 	struct {
 		int enabled;

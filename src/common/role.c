@@ -19,6 +19,7 @@
 #include "common/clock.h"
 #include "common/heartbeat.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/role.h"
 
 static void
@@ -93,6 +94,7 @@ on_hb_timer(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	role_send(r, "HB");
 	role_heartbeat_redis(r);
+	met_flush(&r->redis);	/* metric increments ride on the heartbeat (metrics.h) */
 }
 
 /* "LOG <level> <file>": follow the supervisor's reloaded logging settings. */

@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""bench/api — the API's throughput and latency against the raw driver ceiling.
+
+For api.processes = 1 and 2: closed-loop wrk on GET one database, GET a list
+of 50 and PATCH (alternating sizes, so every PATCH writes); an open-loop
+fixed-rate run of GET one at each --rate (bench/api/fixedrate, wrk2-style
+latency from the scheduled send time); and the same MongoDB work issued
+directly with libmongoc (bench/api/mongo_ceiling) by as many client processes
+as there are API processes.  Prints a Markdown table.
+
+    bench/api/run.py [--seconds 10] [--rate 500,1000] [--processes 1,2] [--build build]
+
+Uses the services of scripts/services when DBAASD_REDIS_PORT and
+DBAASD_MONGO_URI are set, otherwise starts its own (and stops them).
+"""
+import argparse
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(port, method, path, key, body=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Authorization": f"Bearer {key}",
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read() or b"null")
+
+
+def services():
+    if "DBAASD_REDIS_PORT" in os.environ and "DBAASD_MONGO_URI" in os.environ:
+        return dict(os.environ), None
+    env = dict(os.environ, DBAASD_SERVICES_DIR=str(ROOT / ".work" / f"bench-{os.getpid()}"))
+    out = subprocess.run([str(ROOT / "scripts/services"), "start", "--owner", str(os.getpid())],
+                         capture_output=True, text=True, env=env, check=True)
+    for line in out.stdout.splitlines():
+        k, _, v = line.partition("=")
+        env[k] = v
+    return env, env
+
+
+def start_dbaasd(build, env, processes, work):
+    port = free_port()
+    key = "dbaas_" + secrets.token_urlsafe(32)
+    (work / "admin.key").write_text(key + "\n")
+    db = f"bench_{secrets.token_hex(4)}"
+    conf = work / f"bench-{processes}.conf"
+    conf.write_text(f"""
+mongodb: {{ uri = "{env['DBAASD_MONGO_URI']}"; database = "{db}"; }};
+redis: {{ port = {env['DBAASD_REDIS_PORT']}; prefix = "{db}:"; }};
+api: {{ listen = "127.0.0.1:{port}"; processes = {processes};
+        bootstrap_admin_key_file = "{work / 'admin.key'}"; }};
+workers: {{ count = 1; }};
+reconciler: {{ enabled = false; }};
+log: {{ level = "info"; file = "{work / f'dbaasd-{processes}.log'}"; }};
+""")
+    proc = subprocess.Popen([str(build / "dbaasd"), "-c", str(conf)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            call(port, "GET", "/api/v1/api-keys", key)
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise SystemExit("dbaasd did not start")
+            time.sleep(0.1)
+    return proc, port, key, db
+
+
+def seed(port, admin):
+    prv = call(port, "POST", "/api/v1/providers", admin,
+               {"name": "bench", "server": "https://10.0.0.1:6443", "token": "t"})["id"]
+    tenant = call(port, "POST", "/api/v1/api-keys", admin, {"role": "tenant", "tenant": "bench"})
+    ids = []
+    for i in range(60):
+        d = call(port, "POST", "/api/v1/databases", tenant["key"],
+                 {"name": f"b{i}", "engine": "postgres", "version": "16.4",
+                  "size": "db.t3.medium", "replicas": 3, "storage_gb": 10, "provider_id": prv})
+        ids.append(d["id"])
+    return tenant["key"], ids[len(ids) // 2]
+
+
+LUA_GET = 'wrk.headers["Authorization"] = "Bearer {key}"\n'
+LUA_PATCH = '''wrk.headers["Authorization"] = "Bearer {key}"
+wrk.headers["Content-Type"] = "application/json"
+local n = 0
+request = function()
+  n = n + 1
+  local size = (n % 2 == 0) and "db.t3.large" or "db.t3.medium"
+  return wrk.format("PATCH", "{path}", nil, '{{"size": "' .. size .. '"}}')
+end
+'''
+
+
+def wrk(port, path, script, seconds, work):
+    time.sleep(2)   # let the previous run's backlog drain
+    lua = work / "bench.lua"
+    lua.write_text(script)
+    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-s", str(lua),
+                          f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = {}
+    for p in ("50", "99"):
+        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
+        v = float(m.group(1))
+        lat[p] = v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rps, lat["50"], lat["99"], int(non2xx.group(1)) if non2xx else 0
+
+
+def fixedrate(build, port, path, rate, seconds, key):
+    out = subprocess.run([str(build / "bench/api/fixedrate"), str(port), path, str(rate),
+                          str(seconds), "32", key], capture_output=True, text=True).stdout
+    return dict(zip(out.split()[::2], out.split()[1::2]))
+
+
+def ceiling(build, env, db, dbid, seconds, clients):
+    out = subprocess.run([str(build / "bench/api/mongo_ceiling"), env["DBAASD_MONGO_URI"], db,
+                          dbid, "bench", str(seconds), str(clients)],
+                         capture_output=True, text=True).stdout
+    return {k: float(v) for k, v in (line.split() for line in out.splitlines())}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--rate", default="500,1000", help="fixed rates (req/s) for GET one")
+    ap.add_argument("--build", default=str(ROOT / "build"))
+    ap.add_argument("--processes", default="1,2", help="api.processes values to run")
+    a = ap.parse_args()
+    build = Path(a.build)
+    rates = [int(r) for r in a.rate.split(",")]
+    env, own = services()
+    rows = []
+    try:
+        for processes in (int(p) for p in a.processes.split(",")):
+            with tempfile.TemporaryDirectory() as tmp:
+                work = Path(tmp)
+                proc, port, admin, db = start_dbaasd(build, env, processes, work)
+                try:
+                    key, dbid = seed(port, admin)
+                    one = f"/api/v1/databases/{dbid}"
+                    # open loop first, on a quiet server; then the closed-loop runs
+                    fr = {r: fixedrate(build, port, one, r, a.seconds, key) for r in rates}
+                    res = {
+                        "GET one": wrk(port, one, LUA_GET.format(key=key), a.seconds, work),
+                        "GET list of 50": wrk(port, "/api/v1/databases?limit=50",
+                                              LUA_GET.format(key=key), a.seconds, work),
+                        "PATCH": wrk(port, one, LUA_PATCH.format(key=key, path=one),
+                                     a.seconds, work),
+                    }
+                    ceil = ceiling(build, env, db, dbid, max(3, a.seconds // 2), processes)
+                finally:
+                    proc.terminate()
+                    proc.wait(30)
+            for name, cname in (("GET one", "get"), ("GET list of 50", "list"), ("PATCH", "patch")):
+                rps, p50, p99, bad = res[name]
+                rows.append((processes, name, rps, p50, p99, bad, ceil[cname]))
+            for r in rates:
+                rows.append((processes, f"GET one at {r}/s (fixed rate)", float(fr[r]["rate"]),
+                             float(fr[r]["p50_ms"]), float(fr[r]["p99_ms"]), int(fr[r]["errors"]),
+                             None))
+    finally:
+        if own is not None:
+            subprocess.run([str(ROOT / "scripts/services"), "stop"], env=own)
+    print("| api.processes | request | req/s | p50 ms | p99 ms | non-2xx | driver ceiling ops/s | API / ceiling |")
+    print("|---|---|---|---|---|---|---|---|")
+    for p, name, rps, p50, p99, bad, c in rows:
+        ratio = f"{rps / c:.0%}" if c else "—"
+        cs = f"{c:.0f}" if c else "—"
+        print(f"| {p} | {name} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {bad} | {cs} | {ratio} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,303 @@
+/*
+ * metrics — in-process registry and the flush to Redis (see metrics.h).
+ *
+ * One registry per process (a role is one process and one thread), a small
+ * chained hash table of series keyed by family and label text.  A series
+ * holds only what changed since the last flush; after a successful send the
+ * deltas go back to zero, so memory stays bounded by the number of series.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/metrics.h"
+
+#define NBUCKETS_HASH 256
+
+struct met_family {
+	char *name, *help;
+	enum met_type type;
+	double bounds[MET_MAX_BUCKETS];
+	size_t nbounds;
+	struct met_family *next;
+};
+
+struct met_series {
+	struct met_family *fam;
+	char *labels;
+	double value;			/* counter delta or gauge value */
+	double counts[MET_MAX_BUCKETS + 1];	/* per bucket (not cumulative), last = +Inf */
+	double sum;
+	int dirty;
+	struct met_series *next;
+};
+
+static struct met_family *families;
+static struct met_series *table[NBUCKETS_HASH];
+
+int
+met_name_valid(const char *s)
+{
+	if (s == NULL || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_' ||
+	    *s == ':'))
+		return 0;
+	for (s++; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '_' || *s == ':'))
+			return 0;
+	return 1;
+}
+
+struct met_family *
+met_family(const char *name, enum met_type type, const char *help, const double *bounds,
+    size_t nbounds)
+{
+	struct met_family *f;
+
+	for (f = families; f != NULL; f = f->next)
+		if (strcmp(f->name, name) == 0)
+			return f;
+	if (!met_name_valid(name) || nbounds > MET_MAX_BUCKETS)
+		return NULL;
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return NULL;
+	f->name = strdup(name);
+	f->help = strdup(help);
+	if (f->name == NULL || f->help == NULL) {
+		free(f->name);
+		free(f->help);
+		free(f);
+		return NULL;
+	}
+	f->type = type;
+	if (nbounds > 0)
+		memcpy(f->bounds, bounds, nbounds * sizeof(double));
+	f->nbounds = nbounds;
+	f->next = families;
+	families = f;
+	return f;
+}
+
+static unsigned
+hash(const struct met_family *f, const char *labels)
+{
+	unsigned h = 2166136261u ^ (unsigned)(uintptr_t)f;
+
+	for (; *labels != '\0'; labels++)
+		h = (h ^ (unsigned char)*labels) * 16777619u;
+	return h % NBUCKETS_HASH;
+}
+
+static struct met_series *
+series(struct met_family *f, const char *labels)
+{
+	unsigned h;
+	struct met_series *s;
+
+	if (f == NULL)
+		return NULL;
+	h = hash(f, labels);
+	for (s = table[h]; s != NULL; s = s->next)
+		if (s->fam == f && strcmp(s->labels, labels) == 0)
+			return s;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL || (s->labels = strdup(labels)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->fam = f;
+	s->next = table[h];
+	table[h] = s;
+	return s;
+}
+
+void
+met_add(struct met_family *f, const char *labels, double v)
+{
+	struct met_series *s = series(f, labels);
+
+	if (s == NULL)
+		return;
+	s->value += v;
+	s->dirty = 1;
+}
+
+void
+met_set(struct met_family *f, const char *labels, double v)
+{
+	struct met_series *s = series(f, labels);
+
+	if (s == NULL)
+		return;
+	s->value = v;
+	s->dirty = 1;
+}
+
+void
+met_observe(struct met_family *f, const char *labels, double v)
+{
+	struct met_series *s = series(f, labels);
+	size_t i = 0;
+
+	if (s == NULL)
+		return;
+	while (i < f->nbounds && v > f->bounds[i])
+		i++;
+	s->counts[i] += 1;
+	s->sum += v;
+	s->dirty = 1;
+}
+
+void
+met_label_escape(const char *v, char *out, size_t n)
+{
+	size_t o = 0;
+
+	for (; *v != '\0' && o + 3 < n; v++) {
+		if (*v == '\\' || *v == '"') {
+			out[o++] = '\\';
+			out[o++] = *v;
+		} else if (*v == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+		} else {
+			out[o++] = *v;
+		}
+	}
+	out[o] = '\0';
+}
+
+void
+met_keys(const struct rds_params *p, char meta[160], char counters[160], char gauges[160])
+{
+	rds_key(p, meta, 160, "metrics:meta");
+	rds_key(p, counters, 160, "metrics:c");
+	rds_key(p, gauges, 160, "metrics:g");
+}
+
+static const char *
+type_name(enum met_type t)
+{
+	return t == MET_COUNTER ? "counter" : t == MET_GAUGE ? "gauge" : "histogram";
+}
+
+static int
+send_meta(struct rds_async *ra, const char *key, const struct met_family *f)
+{
+	char val[1024];
+	size_t n = (size_t)snprintf(val, sizeof(val), "%s|", type_name(f->type));
+
+	for (size_t i = 0; i < f->nbounds && n < sizeof(val); i++)
+		n += (size_t)snprintf(val + n, sizeof(val) - n, "%s%.10g", i ? "," : "", f->bounds[i]);
+	if (n < sizeof(val))
+		snprintf(val + n, sizeof(val) - n, "|%s", f->help);
+	return rds_async_command(ra, 0, NULL, NULL, "HSET %s %s %s", key, f->name, val);
+}
+
+static int
+incr(struct rds_async *ra, const char *key, const char *name, const char *suffix,
+    const char *labels, const char *extra, double v)
+{
+	char field[MET_LABELS_MAX + 160];
+
+	snprintf(field, sizeof(field), "%s%s{%s%s%s}", name, suffix, labels,
+	    labels[0] != '\0' && extra[0] != '\0' ? "," : "", extra);
+	return rds_async_command(ra, 0, NULL, NULL, "HINCRBYFLOAT %s %s %.17g", key, field, v);
+}
+
+static int
+flush_histogram(struct rds_async *ra, const char *key, struct met_series *s)
+{
+	const struct met_family *f = s->fam;
+	double cum = 0, total = 0;
+	char le[64];
+
+	for (size_t i = 0; i <= f->nbounds; i++)
+		total += s->counts[i];
+	for (size_t i = 0; i < f->nbounds; i++) {
+		cum += s->counts[i];
+		if (cum == 0)
+			continue;	/* an absent bucket reads as 0 (see metrics_render.c) */
+		snprintf(le, sizeof(le), "le=\"%.10g\"", f->bounds[i]);
+		if (incr(ra, key, f->name, "_bucket", s->labels, le, cum) != 0)
+			return -1;
+	}
+	if (incr(ra, key, f->name, "_bucket", s->labels, "le=\"+Inf\"", total) != 0 ||
+	    incr(ra, key, f->name, "_sum", s->labels, "", s->sum) != 0 ||
+	    incr(ra, key, f->name, "_count", s->labels, "", total) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+flush_series(struct rds_async *ra, const char *ckey, const char *gkey, struct met_series *s)
+{
+	char field[MET_LABELS_MAX + 160];
+
+	switch (s->fam->type) {
+	case MET_COUNTER:
+		return incr(ra, ckey, s->fam->name, "", s->labels, "", s->value);
+	case MET_GAUGE:
+		snprintf(field, sizeof(field), "%s{%s}", s->fam->name, s->labels);
+		return rds_async_command(ra, 0, NULL, NULL, "HSET %s %s %.17g", gkey, field, s->value);
+	default:
+		return flush_histogram(ra, ckey, s);
+	}
+}
+
+static void
+clear_deltas(struct met_series *s)
+{
+	if (s->fam->type != MET_GAUGE)
+		s->value = 0;
+	memset(s->counts, 0, sizeof(s->counts));
+	s->sum = 0;
+	s->dirty = 0;
+}
+
+int
+met_flush(struct rds_async *ra)
+{
+	char meta[160], ckey[160], gkey[160];
+	int sent = 0;
+
+	if (!ra->connected)
+		return -1;
+	met_keys(&ra->p, meta, ckey, gkey);
+	for (const struct met_family *f = families; f != NULL; f = f->next)
+		if (send_meta(ra, meta, f) != 0)
+			return -1;
+	for (size_t h = 0; h < NBUCKETS_HASH; h++) {
+		for (struct met_series *s = table[h]; s != NULL; s = s->next) {
+			if (!s->dirty)
+				continue;
+			if (flush_series(ra, ckey, gkey, s) != 0)
+				return sent ? 0 : -1;
+			clear_deltas(s);
+			sent = 1;
+		}
+	}
+	return sent ? 0 : -1;
+}
+
+void
+met_reset(void)
+{
+	for (size_t h = 0; h < NBUCKETS_HASH; h++) {
+		while (table[h] != NULL) {
+			struct met_series *s = table[h];
+			table[h] = s->next;
+			free(s->labels);
+			free(s);
+		}
+	}
+	while (families != NULL) {
+		struct met_family *f = families;
+		families = f->next;
+		free(f->name);
+		free(f->help);
+		free(f);
+	}
+}

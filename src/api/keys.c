@@ -151,7 +151,7 @@ api_create_admin_key(const struct cfg *cfg, FILE *out)
 	char err[512], key[128], hash[65], id[ID_MAX];
 	int rc = 1;
 
-	if (mdb_open(&m, cfg, "dbaasd-admin", err, sizeof(err)) != 0 ||
+	if (mdb_open(&m, cfg, "dbaasd-admin", MDB_WAIT, err, sizeof(err)) != 0 ||
 	    mdb_ensure_indexes(&m, err, sizeof(err)) != 0) {
 		fprintf(stderr, "dbaasd: MongoDB: %s\n", err);
 		goto out;

@@ -4,14 +4,11 @@
  *
  * The API runs handlers synchronously on its event loop, so a MongoDB
  * outage must cost a request milliseconds, not libmongoc's defaults.  The
- * client is the single-threaded kind with serverSelectionTryOnce=true: after
- * a failed connection the server sits in libmongoc's short cooldown and
- * further selections fail at once, which we answer with 503 + Retry-After;
- * the next selection after the cooldown reconnects by itself.  (mdb_open()
- * keeps trying for the whole selection timeout, right for the workers but
- * not for a request path, hence our own URI setup here.)  Finds and
- * findAndModify carry maxTimeMS; plain writes are bounded by the socket
- * timeout (see mdb.h).
+ * client is opened with MDB_ONCE: after a failed connection the server sits
+ * in libmongoc's short cooldown and further selections fail at once, which
+ * we answer with 503 + Retry-After; the next selection after the cooldown
+ * reconnects by itself.  Finds and findAndModify carry maxTimeMS; plain
+ * writes are bounded by the socket timeout (see mdb.h).
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,32 +22,12 @@
 int
 api_store_open(struct api *a)
 {
-	const struct cfg *c = a->cfg;
-	struct mdb *m = &a->mdb;
-	bson_error_t berr;
-	mongoc_uri_t *uri = mongoc_uri_new_with_error(c->mongodb.uri, &berr);
+	char err[512];
 
-	memset(m, 0, sizeof(*m));
-	if (uri == NULL) {
-		log_warnx("mongodb_uri_invalid", "error=%s", berr.message);
+	if (mdb_open(&a->mdb, a->cfg, "dbaasd-api", MDB_ONCE, err, sizeof(err)) != 0) {
+		log_warnx("mongodb_setup_failed", "error=%s", err);
 		return -1;
 	}
-	mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, c->mongodb.connect_timeout_ms);
-	mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, c->mongodb.socket_timeout_ms);
-	mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
-	    c->mongodb.server_selection_timeout_ms);
-	mongoc_uri_set_option_as_bool(uri, MONGOC_URI_SERVERSELECTIONTRYONCE, true);
-	m->client = mongoc_client_new_from_uri(uri);
-	mongoc_uri_destroy(uri);
-	if (m->client == NULL)
-		return -1;
-	mongoc_client_set_error_api(m->client, MONGOC_ERROR_API_VERSION_2);
-	mongoc_client_set_appname(m->client, "dbaasd-api");
-	m->db = mongoc_client_get_database(m->client, c->mongodb.database);
-	for (int i = 0; i < MDB_NCOLL; i++)
-		m->coll[i] = mongoc_database_get_collection(m->db, mdb_coll_name((enum mdb_coll)i));
-	m->op_timeout_ms = c->mongodb.op_timeout_ms;
-	m->pid = getpid();
 	a->mdb_ok = 1;
 	return 0;
 }

@@ -104,7 +104,7 @@ mdb_coll_name(enum mdb_coll c)
 }
 
 static mongoc_uri_t *
-build_uri(const struct cfg *cfg, char *err, size_t errlen)
+build_uri(const struct cfg *cfg, enum mdb_selection sel, char *err, size_t errlen)
 {
 	bson_error_t berr;
 	mongoc_uri_t *uri = mongoc_uri_new_with_error(cfg->mongodb.uri, &berr);
@@ -119,18 +119,18 @@ build_uri(const struct cfg *cfg, char *err, size_t errlen)
 	    cfg->mongodb.socket_timeout_ms);
 	mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
 	    cfg->mongodb.server_selection_timeout_ms);
-	/* Keep trying within the selection timeout rather than failing at once. */
-	mongoc_uri_set_option_as_bool(uri, MONGOC_URI_SERVERSELECTIONTRYONCE, false);
+	mongoc_uri_set_option_as_bool(uri, MONGOC_URI_SERVERSELECTIONTRYONCE, sel == MDB_ONCE);
 	return uri;
 }
 
 int
-mdb_open(struct mdb *m, const struct cfg *cfg, const char *appname, char *err, size_t errlen)
+mdb_open(struct mdb *m, const struct cfg *cfg, const char *appname, enum mdb_selection sel,
+    char *err, size_t errlen)
 {
 	mongoc_uri_t *uri;
 
 	memset(m, 0, sizeof(*m));
-	uri = build_uri(cfg, err, errlen);
+	uri = build_uri(cfg, sel, err, errlen);
 	if (uri == NULL)
 		return -1;
 	m->client = mongoc_client_new_from_uri(uri);

@@ -43,11 +43,21 @@ void mdb_global_init(void);
 void mdb_global_cleanup(void);
 
 /*
+ * How a call behaves while no server is reachable:
+ *   MDB_WAIT  keep trying for mongodb.server_selection_timeout_ms (workers,
+ *             tools: riding out a failover is better than failing);
+ *   MDB_ONCE  fail at once after a failed connection (libmongoc's
+ *             serverSelectionTryOnce), then retry after its short cooldown:
+ *             for request paths that must answer 503 in milliseconds.
+ */
+enum mdb_selection { MDB_WAIT, MDB_ONCE };
+
+/*
  * Create the client for CFG with APPNAME ("dbaasd-worker").  Connecting is
  * lazy; use mdb_ping() to find out.  Returns 0 or -1 with ERR.
  */
 int mdb_open(struct mdb *m, const struct cfg *cfg, const char *appname,
-    char *err, size_t errlen);
+    enum mdb_selection sel, char *err, size_t errlen);
 void mdb_close(struct mdb *m);
 /* Round trip to the server ({ping: 1}).  Returns 0 or -1 with ERR. */
 int mdb_ping(struct mdb *m, char *err, size_t errlen);

@@ -156,7 +156,7 @@ wrk_setup(struct wrk *w, struct role *r)
 
 	w->role = r;
 	w->cfg = r->cfg;
-	if (mdb_open(&w->mdb, r->cfg, "dbaasd-worker", err, sizeof(err)) != 0) {
+	if (mdb_open(&w->mdb, r->cfg, "dbaasd-worker", MDB_WAIT, err, sizeof(err)) != 0) {
 		log_error("mongodb_setup_failed", "error=%s", err);
 		return -1;
 	}

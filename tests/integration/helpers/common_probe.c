@@ -46,7 +46,7 @@ mode_mongo(const struct cfg *c)
 	mongoc_cursor_t *cur;
 	int n = 0;
 
-	if (mdb_open(&m, c, "dbaasd-probe", err, sizeof(err)) != 0 ||
+	if (mdb_open(&m, c, "dbaasd-probe", MDB_WAIT, err, sizeof(err)) != 0 ||
 	    mdb_ensure_indexes(&m, err, sizeof(err)) != 0 ||
 	    mdb_ensure_indexes(&m, err, sizeof(err)) != 0) {
 		printf("{\"ok\": false, \"error\": \"%s\"}\n", err);
@@ -79,7 +79,7 @@ mode_mongo_ping(const struct cfg *c)
 	struct mdb m;
 	char err[512] = "";
 	int64_t t0 = clk_mono_ms();
-	int rc = mdb_open(&m, c, "dbaasd-probe", err, sizeof(err));
+	int rc = mdb_open(&m, c, "dbaasd-probe", MDB_WAIT, err, sizeof(err));
 
 	if (rc == 0)
 		rc = mdb_ping(&m, err, sizeof(err));

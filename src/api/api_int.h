@@ -222,6 +222,17 @@ void api_reply_verr(struct api_req *q, struct api_verr *e);
 typedef cJSON *api_render_fn(const bson_t *doc);
 void api_list_reply(struct api_req *q, enum mdb_coll c, bson_t *filter, int limit,
     api_render_fn *render);
+/* Adds a list's own query filters to F; 0, or -1 after replying. */
+typedef int api_filter_fn(struct api_req *q, struct evkeyvalq *qs, bson_t *f);
+struct api_list_spec {
+	const char *const *allowed;	/* query parameters, "limit" and "cursor" included */
+	const char *id_prefix;		/* of the ids a cursor may hold */
+	enum mdb_coll coll;
+	api_filter_fn *filter;		/* NULL: no filters */
+	api_render_fn *render;
+};
+/* A whole list endpoint: parameters, filters, cursor, newest first. */
+void api_list(struct api_req *q, const struct api_list_spec *spec);
 
 /* handlers */
 void api_health(struct api_req *q);

@@ -304,21 +304,10 @@ api_db_list(struct api_req *q)
 {
 	static const char *const allowed[] = { "engine", "status", "provider_id", "name", "tenant",
 		"limit", "cursor", NULL };
-	struct evkeyvalq qs;
-	char after[ID_MAX];
-	bson_t f = BSON_INITIALIZER;
-	int limit;
+	static const struct api_list_spec spec = { allowed, "db-", MDB_DATABASES, list_filter,
+		render_db };
 
-	if (api_query(q, allowed, &qs) != 0)
-		return;
-	if (api_page_args(q, &qs, "db-", &limit, after, sizeof(after)) == 0 &&
-	    list_filter(q, &qs, &f) == 0) {
-		if (after[0] != '\0')
-			BCON_APPEND(&f, "_id", "{", "$lt", BCON_UTF8(after), "}");
-		api_list_reply(q, MDB_DATABASES, &f, limit, render_db);
-	}
-	bson_destroy(&f);
-	evhttp_clear_headers(&qs);
+	api_list(q, &spec);
 }
 
 void

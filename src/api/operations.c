@@ -76,21 +76,10 @@ api_op_list(struct api_req *q)
 {
 	static const char *const allowed[] = { "database_id", "status", "type", "limit", "cursor",
 		NULL };
-	struct evkeyvalq qs;
-	char after[ID_MAX];
-	bson_t f = BSON_INITIALIZER;
-	int limit;
+	static const struct api_list_spec spec = { allowed, "op-", MDB_OPERATIONS, op_filter,
+		render_op };
 
-	if (api_query(q, allowed, &qs) != 0)
-		return;
-	if (api_page_args(q, &qs, "op-", &limit, after, sizeof(after)) == 0 &&
-	    op_filter(q, &qs, &f) == 0) {
-		if (after[0] != '\0')
-			BCON_APPEND(&f, "_id", "{", "$lt", BCON_UTF8(after), "}");
-		api_list_reply(q, MDB_OPERATIONS, &f, limit, render_op);
-	}
-	bson_destroy(&f);
-	evhttp_clear_headers(&qs);
+	api_list(q, &spec);
 }
 
 /* 1 if Q's caller may see OP (tenant field, else its database's tenant). */

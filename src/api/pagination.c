@@ -55,3 +55,23 @@ api_list_reply(struct api_req *q, enum mdb_coll c, bson_t *filter, int limit,
 	}
 	api_reply_json(q, 200, body);
 }
+
+void
+api_list(struct api_req *q, const struct api_list_spec *spec)
+{
+	struct evkeyvalq qs;
+	char after[ID_MAX];
+	bson_t f = BSON_INITIALIZER;
+	int limit;
+
+	if (api_query(q, spec->allowed, &qs) != 0)
+		return;
+	if (api_page_args(q, &qs, spec->id_prefix, &limit, after, sizeof(after)) == 0 &&
+	    (spec->filter == NULL || spec->filter(q, &qs, &f) == 0)) {
+		if (after[0] != '\0')
+			BCON_APPEND(&f, "_id", "{", "$lt", BCON_UTF8(after), "}");
+		api_list_reply(q, spec->coll, &f, limit, spec->render);
+	}
+	bson_destroy(&f);
+	evhttp_clear_headers(&qs);
+}

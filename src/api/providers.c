@@ -132,20 +132,10 @@ void
 api_prv_list(struct api_req *q)
 {
 	static const char *const allowed[] = { "limit", "cursor", NULL };
-	struct evkeyvalq qs;
-	char after[ID_MAX];
-	bson_t f = BSON_INITIALIZER;
-	int limit;
+	static const struct api_list_spec spec = { allowed, "prv-", MDB_PROVIDERS, NULL,
+		render_provider };
 
-	if (api_query(q, allowed, &qs) != 0)
-		return;
-	if (api_page_args(q, &qs, "prv-", &limit, after, sizeof(after)) == 0) {
-		if (after[0] != '\0')
-			BCON_APPEND(&f, "_id", "{", "$lt", BCON_UTF8(after), "}");
-		api_list_reply(q, MDB_PROVIDERS, &f, limit, render_provider);
-	}
-	bson_destroy(&f);
-	evhttp_clear_headers(&qs);
+	api_list(q, &spec);
 }
 
 static int

@@ -26,8 +26,12 @@ api_verr_add(struct api_verr *e, int status, const char *field, const char *fmt,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (e->errors == NULL) {
+		/* "replicas: must be an integer", but not "storage_gb: storage_gb cannot ..." */
+		size_t fl = strlen(field);
+		int named = fl > 0 && strncmp(msg, field, fl) == 0 && msg[fl] == ' ';
 		e->errors = cJSON_CreateArray();
-		snprintf(e->detail, sizeof(e->detail), "%s%s%s", field, field[0] ? ": " : "", msg);
+		snprintf(e->detail, sizeof(e->detail), "%s%s%s", named ? "" : field,
+		    field[0] && !named ? ": " : "", msg);
 	}
 	if (e->status != 400)
 		e->status = status;

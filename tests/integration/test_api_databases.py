@@ -184,7 +184,7 @@ def test_storage_never_decreases(acme, prv):
     d = create(acme, prv, storage_gb=50).json
     r = acme.patch(f"{V1}/databases/{d['id']}", {"storage_gb": 20})
     assert r.status == 422
-    assert r.json["detail"] == "storage_gb: storage_gb cannot decrease (current 50, requested 20)"
+    assert r.json["detail"] == "storage_gb cannot decrease (current 50, requested 20)"
     assert r.json["errors"][0]["field"] == "storage_gb"
 
 

@@ -38,7 +38,7 @@ class OwnServices:
                                  "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
                                  str(self.tmp)], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
-        c = redis.Redis(port=self.redis_port, socket_timeout=0.5)
+        c = redis.Redis(host="127.0.0.1", port=self.redis_port, socket_timeout=0.5)
         wait_for(lambda: _answers(c.ping), 10, "redis-server")
 
     def start_mongo(self):

@@ -14,7 +14,9 @@ from conftest import run, spawn, wait_for
 from kubesim_util import KubeSim, mongodb
 
 KUBECTL_DIR = Path("/usr/lib/google-cloud-sdk/bin")
-KUBECTLS = ["kubectl.1.27", "kubectl.1.33"]
+# The oldest and newest bundled with google-cloud-sdk, and whatever `kubectl` is on the
+# PATH (that dispatcher on these machines; Debian's kubernetes-client 1.20 elsewhere).
+KUBECTLS = ["kubectl.1.27", "kubectl.1.33", "kubectl"]
 
 MANIFEST = """\
 apiVersion: kubedb.com/v1

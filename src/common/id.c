@@ -1,4 +1,11 @@
-/* id — ULID generation and checking (see id.h). */
+/*
+ * id — ULID generation and checking (see id.h).
+ *
+ * Ids are strictly increasing within a process, across its threads too (the
+ * API makes ids on its handler threads): the last id issued is process state
+ * under a mutex, taken only long enough to advance it.
+ */
+#include <pthread.h>
 #include <string.h>
 
 #include "common/clock.h"
@@ -8,7 +15,8 @@
 static const char b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /* Last id issued by this process, so ids in the same millisecond still increase. */
-static int64_t last_ms = -1;
+static pthread_mutex_t id_mu = PTHREAD_MUTEX_INITIALIZER;
+static int64_t last_ms = -1;		/* guarded by id_mu, with last_rand */
 static unsigned char last_rand[10];
 
 static void
@@ -40,13 +48,11 @@ encode(int64_t ms, const unsigned char r[10], char *out)
 	}
 }
 
-int
-id_new_at(const char *prefix, int64_t wall_ms, char *out, size_t n)
+/* The next (time, random) pair after the last one issued, at WALL_MS or later. */
+static int64_t
+advance(int64_t wall_ms, unsigned char r[10])
 {
-	size_t pl = strlen(prefix);
-
-	if (n < pl + ID_ULID_LEN + 1)
-		return -1;
+	pthread_mutex_lock(&id_mu);
 	if (wall_ms <= last_ms) {
 		wall_ms = last_ms;
 		rand_increment(last_rand);
@@ -57,8 +63,22 @@ id_new_at(const char *prefix, int64_t wall_ms, char *out, size_t n)
 		last_rand[0] &= 0x7f;	/* headroom so increments never wrap */
 		last_ms = wall_ms;
 	}
+	memcpy(r, last_rand, 10);
+	pthread_mutex_unlock(&id_mu);
+	return wall_ms;
+}
+
+int
+id_new_at(const char *prefix, int64_t wall_ms, char *out, size_t n)
+{
+	size_t pl = strlen(prefix);
+	unsigned char r[10];
+
+	if (n < pl + ID_ULID_LEN + 1)
+		return -1;
+	wall_ms = advance(wall_ms, r);
 	memcpy(out, prefix, pl);
-	encode(wall_ms, last_rand, out + pl);
+	encode(wall_ms, r, out + pl);
 	out[pl + ID_ULID_LEN] = '\0';
 	return 0;
 }

@@ -120,9 +120,13 @@ json_parse_strict(const char *buf, size_t len, int max_depth, struct jerr *e)
 		json_err(e, "", "JSON nested deeper than %d levels", max_depth);
 		return NULL;
 	}
+	/*
+	 * The error position comes from END, never cJSON_GetErrorPtr(): that is
+	 * one global, which another thread's parse may overwrite meanwhile.
+	 */
 	root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
 	if (root == NULL) {
-		const char *at = cJSON_GetErrorPtr();
+		const char *at = end;
 		size_t off = (at != NULL && at >= buf && at <= buf + len) ? (size_t)(at - buf) : 0;
 		json_err(e, "", "malformed JSON near byte %zu", off);
 		return NULL;

@@ -6,10 +6,18 @@
  * write(2) on an O_APPEND descriptor: lines from different processes never
  * interleave.  Values produced by `%s` are quoted on demand, which keeps the
  * call sites as short as printf while the output stays machine-parseable.
+ *
+ * Any thread may log (the API's handler threads do), while the loop thread
+ * may change the level or reopen the file after a reload: the level is an
+ * atomic, and the descriptor is swapped under a write lock that every write
+ * holds for reading, so no line goes to a descriptor closed (or, worse,
+ * reused) under it.  The role tag is set once, before any thread starts.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,9 +31,10 @@
 
 #define LOG_LINE_MAX 8192
 
-static enum log_level log_level = LOG_LEVEL_INFO;
+static _Atomic int log_level = LOG_LEVEL_INFO;
 static char log_role[32] = "dbaasd";
-static int log_out = STDERR_FILENO;
+static pthread_rwlock_t log_out_lock = PTHREAD_RWLOCK_INITIALIZER;
+static int log_out = STDERR_FILENO;	/* guarded by log_out_lock */
 
 static const char *const level_names[] = {
 	[LOG_LEVEL_DEBUG] = "debug",
@@ -44,13 +53,13 @@ log_set_role(const char *role)
 void
 log_set_level(enum log_level level)
 {
-	log_level = level;
+	atomic_store_explicit(&log_level, (int)level, memory_order_relaxed);
 }
 
 enum log_level
 log_get_level(void)
 {
-	return log_level;
+	return (enum log_level)atomic_load_explicit(&log_level, memory_order_relaxed);
 }
 
 const char *
@@ -83,16 +92,32 @@ log_open(const char *path)
 		if (fd == -1)
 			return -1;
 	}
+	pthread_rwlock_wrlock(&log_out_lock);
 	if (log_out != STDERR_FILENO && log_out != fd)
 		close(log_out);
 	log_out = fd;
+	pthread_rwlock_unlock(&log_out_lock);
 	return 0;
 }
 
 int
 log_fd(void)
 {
-	return log_out;
+	int fd;
+
+	pthread_rwlock_rdlock(&log_out_lock);
+	fd = log_out;
+	pthread_rwlock_unlock(&log_out_lock);
+	return fd;
+}
+
+/* Write one whole line; readers share the lock, log_open() excludes them. */
+static void
+emit_line(const char *line, size_t len)
+{
+	pthread_rwlock_rdlock(&log_out_lock);
+	(void)!write(log_out, line, len);
+	pthread_rwlock_unlock(&log_out_lock);
 }
 
 /* A bounded output buffer; `len` keeps counting past the end to detect truncation. */
@@ -370,11 +395,11 @@ void
 log_vemit(enum log_level level, int errnum, const char *event,
     const char *fmt, va_list ap)
 {
-	char line[LOG_LINE_MAX], head[96];
+	char line[LOG_LINE_MAX], head[96], ebuf[128];
 	struct obuf o = { line, sizeof(line) - 1, 0 };
 	va_list cp;
 
-	if (level < log_level)
+	if (level < log_get_level())
 		return;
 	put_timestamp(&o);
 	snprintf(head, sizeof(head), " level=%s role=", log_level_name(level));
@@ -390,14 +415,14 @@ log_vemit(enum log_level level, int errnum, const char *event,
 		va_end(cp);
 	}
 	if (errnum >= 0) {
-		const char *es = strerror(errnum);
+		const char *es = strerror_r(errnum, ebuf, sizeof(ebuf));	/* GNU: may not use ebuf */
 		ob_puts(&o, " error=", 7);
 		ob_put_value(&o, es, strlen(es));
 	}
 	if (o.len >= o.cap)
 		o.len = o.cap - 1;
 	line[o.len++] = '\n';
-	(void)!write(log_out, line, o.len);
+	emit_line(line, o.len);
 }
 
 #define LOG_WRAPPER(name, level, use_errno)				\

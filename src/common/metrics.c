@@ -1,12 +1,18 @@
 /*
  * metrics — in-process registry and the flush to Redis (see metrics.h).
  *
- * One registry per process (a role is one process and one thread), a small
- * chained hash table of series keyed by family and label text.  A series
- * holds only what changed since the last flush; after a successful send the
- * deltas go back to zero, so memory stays bounded by the number of series.
+ * One registry per process, a small chained hash table of series keyed by
+ * family and label text.  A series holds only what changed since the last
+ * flush; after a successful send the deltas go back to zero, so memory stays
+ * bounded by the number of series.  Most roles are one thread, but the API
+ * records from its handler threads while its loop flushes, so one mutex
+ * guards the registry.  The flush holds it while it queues commands on the
+ * async Redis connection (formatting, no I/O): a few hundred series cost well
+ * under a millisecond, once per heartbeat.  Families and series are never
+ * freed before met_reset(), so a handle stays valid without the lock.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +39,9 @@ struct met_series {
 	struct met_series *next;
 };
 
-static struct met_family *families;
-static struct met_series *table[NBUCKETS_HASH];
+static pthread_mutex_t met_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct met_family *families;		/* guarded by met_mu */
+static struct met_series *table[NBUCKETS_HASH];	/* guarded by met_mu */
 
 int
 met_name_valid(const char *s)
@@ -49,8 +56,8 @@ met_name_valid(const char *s)
 	return 1;
 }
 
-struct met_family *
-met_family(const char *name, enum met_type type, const char *help, const double *bounds,
+static struct met_family *
+family_locked(const char *name, enum met_type type, const char *help, const double *bounds,
     size_t nbounds)
 {
 	struct met_family *f;
@@ -77,6 +84,31 @@ met_family(const char *name, enum met_type type, const char *help, const double 
 	f->nbounds = nbounds;
 	f->next = families;
 	families = f;
+	return f;
+}
+
+struct met_family *
+met_family(const char *name, enum met_type type, const char *help, const double *bounds,
+    size_t nbounds)
+{
+	struct met_family *f;
+
+	pthread_mutex_lock(&met_mu);
+	f = family_locked(name, type, help, bounds, nbounds);
+	pthread_mutex_unlock(&met_mu);
+	return f;
+}
+
+struct met_family *
+met_family_cached(struct met_family *_Atomic *cache, const char *name, enum met_type type,
+    const char *help, const double *bounds, size_t nbounds)
+{
+	struct met_family *f = atomic_load_explicit(cache, memory_order_acquire);
+
+	if (f == NULL) {
+		f = met_family(name, type, help, bounds, nbounds);
+		atomic_store_explicit(cache, f, memory_order_release);
+	}
 	return f;
 }
 
@@ -116,38 +148,44 @@ series(struct met_family *f, const char *labels)
 void
 met_add(struct met_family *f, const char *labels, double v)
 {
-	struct met_series *s = series(f, labels);
+	struct met_series *s;
 
-	if (s == NULL)
-		return;
-	s->value += v;
-	s->dirty = 1;
+	pthread_mutex_lock(&met_mu);
+	if ((s = series(f, labels)) != NULL) {
+		s->value += v;
+		s->dirty = 1;
+	}
+	pthread_mutex_unlock(&met_mu);
 }
 
 void
 met_set(struct met_family *f, const char *labels, double v)
 {
-	struct met_series *s = series(f, labels);
+	struct met_series *s;
 
-	if (s == NULL)
-		return;
-	s->value = v;
-	s->dirty = 1;
+	pthread_mutex_lock(&met_mu);
+	if ((s = series(f, labels)) != NULL) {
+		s->value = v;
+		s->dirty = 1;
+	}
+	pthread_mutex_unlock(&met_mu);
 }
 
 void
 met_observe(struct met_family *f, const char *labels, double v)
 {
-	struct met_series *s = series(f, labels);
+	struct met_series *s;
 	size_t i = 0;
 
-	if (s == NULL)
-		return;
-	while (i < f->nbounds && v > f->bounds[i])
-		i++;
-	s->counts[i] += 1;
-	s->sum += v;
-	s->dirty = 1;
+	pthread_mutex_lock(&met_mu);
+	if ((s = series(f, labels)) != NULL) {
+		while (i < f->nbounds && v > f->bounds[i])
+			i++;
+		s->counts[i] += 1;
+		s->sum += v;
+		s->dirty = 1;
+	}
+	pthread_mutex_unlock(&met_mu);
 }
 
 void
@@ -257,14 +295,12 @@ clear_deltas(struct met_series *s)
 	s->dirty = 0;
 }
 
-int
-met_flush(struct rds_async *ra)
+static int
+flush_locked(struct rds_async *ra)
 {
 	char meta[160], ckey[160], gkey[160];
 	int sent = 0;
 
-	if (!ra->connected)
-		return -1;
 	met_keys(&ra->p, meta, ckey, gkey);
 	for (const struct met_family *f = families; f != NULL; f = f->next)
 		if (send_meta(ra, meta, f) != 0)
@@ -282,9 +318,23 @@ met_flush(struct rds_async *ra)
 	return sent ? 0 : -1;
 }
 
+int
+met_flush(struct rds_async *ra)
+{
+	int rc;
+
+	if (!ra->connected)
+		return -1;
+	pthread_mutex_lock(&met_mu);
+	rc = flush_locked(ra);
+	pthread_mutex_unlock(&met_mu);
+	return rc;
+}
+
 void
 met_reset(void)
 {
+	pthread_mutex_lock(&met_mu);
 	for (size_t h = 0; h < NBUCKETS_HASH; h++) {
 		while (table[h] != NULL) {
 			struct met_series *s = table[h];
@@ -300,4 +350,5 @@ met_reset(void)
 		free(f->help);
 		free(f);
 	}
+	pthread_mutex_unlock(&met_mu);
 }

@@ -3,7 +3,9 @@
  * and publishes to Redis, where GET /metrics sums them across every process
  * of every host.
  *
- * Recording is a hash lookup and an addition (no I/O): safe on hot paths.
+ * Recording is a hash lookup and an addition under a mutex (no I/O): safe
+ * on hot paths and from any thread of a process (the API's handler threads
+ * record while its event loop flushes).
  * met_flush(), run from the role heartbeat timer, sends what changed since
  * the last flush as increments, so the totals in Redis are cumulative over
  * the whole service and survive the processes that produced them.  Redis
@@ -21,6 +23,7 @@
 #ifndef DBAAS_METRICS_H
 #define DBAAS_METRICS_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "common/rds.h"
@@ -39,6 +42,13 @@ struct met_family;
  */
 struct met_family *met_family(const char *name, enum met_type type, const char *help,
     const double *bounds, size_t nbounds);
+/*
+ * The same, cached in *CACHE (a static of the caller) so a hot path looks
+ * the family up once.  The cache is atomic because any thread may fill it
+ * first; met_family() hands every caller the same handle.
+ */
+struct met_family *met_family_cached(struct met_family *_Atomic *cache, const char *name,
+    enum met_type type, const char *help, const double *bounds, size_t nbounds);
 /* LABELS is the text between braces, e.g. `route="/x",code="200"` ("" for none). */
 void met_add(struct met_family *f, const char *labels, double v);
 void met_set(struct met_family *f, const char *labels, double v);

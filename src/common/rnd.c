@@ -1,4 +1,10 @@
-/* rnd — splitmix64 seeded from getrandom(2), reseeded per process. */
+/*
+ * rnd — splitmix64 seeded from getrandom(2), reseeded per process.
+ *
+ * The state is per thread (the API's handler threads draw jitter and id
+ * bits concurrently), so no lock: each thread seeds itself on first use,
+ * and the thread that survives a fork() reseeds when it sees a new pid.
+ */
 #include <errno.h>
 #include <sys/random.h>
 #include <time.h>
@@ -7,8 +13,8 @@
 #include "common/clock.h"
 #include "common/rnd.h"
 
-static uint64_t rnd_state;
-static pid_t rnd_pid;
+static _Thread_local uint64_t rnd_state;
+static _Thread_local pid_t rnd_pid;	/* 0 in a new thread: seed on first use */
 
 static void
 rnd_seed(void)

@@ -1,8 +1,13 @@
-/* Ids: shape, strict validation, ordering within one process, time round trip. */
+/*
+ * Ids: shape, strict validation, ordering within one process (across its
+ * threads too), time round trip.
+ */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -48,6 +53,51 @@ test_sorted_within_same_ms(void **state)
 	assert_true(strcmp(prev, cur) < 0);
 }
 
+#define THREADS 4
+#define PER_THREAD 5000
+
+struct batch {
+	char ids[PER_THREAD][ID_MAX];
+};
+
+static void *
+make_ids(void *arg)
+{
+	struct batch *b = arg;
+
+	for (int i = 0; i < PER_THREAD; i++)
+		id_new_at("db-", 1750000000000LL, b->ids[i], sizeof(b->ids[i]));
+	return NULL;
+}
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Threads making ids in the same millisecond: each sees them increase, none repeats. */
+static void
+test_threads_unique_and_increasing(void **state)
+{
+	struct batch *b = calloc(THREADS, sizeof(*b));
+	pthread_t t[THREADS];
+
+	(void)state;
+	assert_non_null(b);
+	for (int i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, make_ids, &b[i]), 0);
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < THREADS; i++)
+		for (int k = 1; k < PER_THREAD; k++)
+			assert_true(strcmp(b[i].ids[k - 1], b[i].ids[k]) < 0);
+	qsort(b, (size_t)THREADS * PER_THREAD, ID_MAX, cmp_id);
+	for (size_t k = 1; k < (size_t)THREADS * PER_THREAD; k++)
+		assert_true(strcmp(b->ids[k - 1], b->ids[k]) < 0);
+	free(b);
+}
+
 static void
 test_time_round_trip(void **state)
 {
@@ -82,6 +132,7 @@ main(void)
 		cmocka_unit_test(test_shape),
 		cmocka_unit_test(test_too_small_buffer),
 		cmocka_unit_test(test_sorted_within_same_ms),
+		cmocka_unit_test(test_threads_unique_and_increasing),
 		cmocka_unit_test(test_time_round_trip),
 		cmocka_unit_test(test_invalid),
 	};

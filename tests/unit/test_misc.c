@@ -1,8 +1,10 @@
 /*
  * The small pieces of src/common: clock formatting, the per-process random
- * generator (reseeded after fork), Redis key prefixes, heartbeat staleness,
- * and the sd_notify datagram protocol against a real socket.
+ * generator (reseeded after fork, one state per thread), Redis key prefixes,
+ * heartbeat staleness, and the sd_notify datagram protocol against a real
+ * socket.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -88,6 +90,28 @@ test_rnd_reseeds_after_fork(void **state)
 	assert_true(parent != child);
 }
 
+static void *
+draw(void *arg)
+{
+	*(uint64_t *)arg = rnd_u64();
+	return NULL;
+}
+
+/* Threads draw from their own state: no lock, and no shared sequence. */
+static void
+test_rnd_threads_have_own_sequences(void **state)
+{
+	uint64_t a = 0, b = 0;
+	pthread_t t1, t2;
+
+	(void)state;
+	assert_int_equal(pthread_create(&t1, NULL, draw, &a), 0);
+	assert_int_equal(pthread_create(&t2, NULL, draw, &b), 0);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	assert_true(a != b && a != 0 && b != 0);
+}
+
 static void
 test_rnd_secure_fills(void **state)
 {
@@ -157,6 +181,7 @@ main(void)
 		cmocka_unit_test(test_monotonic_moves_forward),
 		cmocka_unit_test(test_rnd_unit_range_and_spread),
 		cmocka_unit_test(test_rnd_reseeds_after_fork),
+		cmocka_unit_test(test_rnd_threads_have_own_sequences),
 		cmocka_unit_test(test_rnd_secure_fills),
 		cmocka_unit_test(test_redis_keys_and_params),
 		cmocka_unit_test(test_sd_notify),

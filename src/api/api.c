@@ -7,14 +7,25 @@
  * connection.  Stopping gracefully means: stop accepting, answer whatever
  * arrives on open connections with "Connection: close", close connections
  * that stay idle, and exit when none is left (or after api.drain_timeout_s).
- * Handlers are synchronous and use tightly bounded MongoDB and Redis calls.
  *
- * Start-up never waits for MongoDB: indexes and the bootstrap admin key are
- * retried from a one-second timer until MongoDB answers, while requests
- * get 503 meanwhile.  A bootstrap key file that cannot be read or is
+ * The event loop never waits for MongoDB or Redis: it accepts, parses,
+ * tracks connections and sends replies, while every handler runs as a job
+ * on the process's handler threads (pool.c) with tightly bounded calls.  A
+ * request goes loop -> queue -> thread -> completion list -> loop; the
+ * drain waits for queued and running jobs too, so their replies go out
+ * (with "Connection: close") before the process exits.
+ *
+ * Start-up does not wait for MongoDB to come up: the process starts
+ * accepting (and reports READY) once the first housekeeping job has run,
+ * so the bootstrap admin key works from the first request when MongoDB is
+ * there, and MDB_ONCE makes that run fail fast when it is not.  Indexes and
+ * the bootstrap key are then retried by the same job, queued every second,
+ * while requests get 503 meanwhile.  The job also writes the batched
+ * last_used times, once more at the end of the drain.  A bootstrap key file that cannot be read or is
  * malformed is a configuration error: the process exits with 78, which
  * stops the whole service (the supervisor does not restart it).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,16 +79,40 @@ conn_track(struct api *a, struct evhttp_connection *conn)
 		evhttp_connection_set_timeout(conn, DRAIN_IDLE_S);
 }
 
+/*
+ * A request: copy it into a job, answer 404/405 here, queue the rest for a
+ * handler thread, or answer 503 at once when the queue is full.
+ */
 static void
 on_request(struct evhttp_request *req, void *arg)
 {
 	struct api *a = arg;
-	struct api_req q;
+	struct api_req *q;
 
 	a->requests++;
 	conn_track(a, evhttp_request_get_connection(req));
-	api_req_begin(&q, a, req);
-	api_dispatch(&q);
+	q = api_req_new(a, req);
+	if (q == NULL) {
+		log_warnx("request_dropped", "reason=%s", "out of memory");
+		evhttp_send_error(req, 503, NULL);
+		return;
+	}
+	if (!api_route_match(q)) {
+		api_req_send(q);
+	} else if (api_pool_submit(a->pool, &q->job) != 0) {
+		api_reply_busy(q);
+		api_req_send(q);
+	}
+}
+
+/* Queue the housekeeping job unless it is queued or running already. */
+static void
+housekeeping_submit(struct api *a)
+{
+	if (a->housekeeping_busy)
+		return;
+	if (api_pool_submit(a->pool, &a->housekeeping) == 0)
+		a->housekeeping_busy = 1;
 }
 
 static void
@@ -88,12 +123,20 @@ on_drain_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (a->nconns == 0 && elapsed >= DRAIN_GRACE_MS) {
+	if (a->nconns == 0 && api_pool_inflight(a->pool) == 0 && elapsed >= DRAIN_GRACE_MS) {
+		if (!a->last_flush_sent) {
+			/* Last job: write the batched last_used times, then leave on a later tick. */
+			a->last_flush_sent = 1;
+			housekeeping_submit(a);
+			if (a->housekeeping_busy)
+				return;
+		}
 		log_info("drained", "requests=%llu ms=%lld", (unsigned long long)a->requests,
 		    (long long)elapsed);
 		role_exit_loop(a->role, ROLE_EXIT_OK);
 	} else if (elapsed >= (int64_t)a->cfg->api.drain_timeout_s * 1000) {
-		log_warnx("drain_timeout", "open_connections=%zu", a->nconns);
+		log_warnx("drain_timeout", "open_connections=%zu jobs=%zu", a->nconns,
+		    api_pool_inflight(a->pool));
 		role_exit_loop(a->role, ROLE_EXIT_OK);
 	}
 }
@@ -117,26 +160,62 @@ api_on_stop(struct role *r)
 		role_exit_loop(r, ROLE_EXIT_OK);
 }
 
-/* Housekeeping off the request path: indexes, bootstrap key, last_used. */
+/* Housekeeping off the request path (handler thread): indexes, bootstrap key, last_used. */
 static void
-on_flush_tick(evutil_socket_t fd, short what, void *arg)
+housekeeping_run(struct api_job *j, struct api_clients *c)
 {
-	struct api *a = arg;
+	struct api *a = (struct api *)((char *)j - offsetof(struct api, housekeeping));
 	char err[512];
 
-	(void)fd;
-	(void)what;
-	if (!a->mdb_ok)
-		return;
-	if (!a->indexes_ok && mdb_ensure_indexes(&a->mdb, err, sizeof(err)) == 0) {
+	if (!a->indexes_ok && mdb_ensure_indexes(&c->mdb, err, sizeof(err)) == 0) {
 		a->indexes_ok = 1;
 	} else if (!a->indexes_ok && !a->indexes_warned) {
 		log_warnx("indexes_pending", "error=%s retry=%s", err, "every second");
 		a->indexes_warned = 1;	/* once: MongoDB may simply not be up yet */
 	}
 	if (a->indexes_ok)
-		api_bootstrap_try(a);
-	api_auth_flush(a);
+		api_bootstrap_try(a, &c->mdb);
+	api_auth_flush(a, &c->mdb);
+}
+
+/* Accept on the inherited socket and tell the supervisor; 0 or -1. */
+static int
+start_serving(struct api *a)
+{
+	a->bound = evhttp_accept_socket_with_handle(a->http, a->role->listen_fd);
+	if (a->bound == NULL) {
+		log_warn("accept_socket_failed", "fd=%d", a->role->listen_fd);
+		return -1;
+	}
+	role_ready(a->role);
+	return 0;
+}
+
+static void
+housekeeping_done(struct api_job *j)
+{
+	struct api *a = (struct api *)((char *)j - offsetof(struct api, housekeeping));
+
+	a->housekeeping_busy = 0;
+	if (a->serving || a->draining)
+		return;
+	a->serving = 1;
+	if (start_serving(a) != 0)
+		role_exit_loop(a->role, ROLE_EXIT_ERROR);
+}
+
+static void
+housekeeping_drop(struct api_job *j)
+{
+	(void)j;
+}
+
+static void
+on_flush_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	housekeeping_submit(arg);
 }
 
 /* Read api.bootstrap_admin_key_file; -1 means a fatal configuration error. */
@@ -157,17 +236,21 @@ load_bootstrap(struct api *a)
 	return 0;
 }
 
+/* The shared state handlers use, the handler threads and the housekeeping timer. */
 static int
-api_setup_store(struct api *a, struct role *r)
+api_setup_pool(struct api *a, struct role *r)
 {
 	struct timeval tick = { FLUSH_TICK_MS / 1000, (FLUSH_TICK_MS % 1000) * 1000 };
 
-	if (api_auth_init(a) != 0 || api_store_open(a) != 0)
+	a->housekeeping.run = housekeeping_run;
+	a->housekeeping.done = housekeeping_done;
+	a->housekeeping.drop = housekeeping_drop;
+	if (api_auth_init(a) != 0 || api_opstats_init(a) != 0 || api_pool_start(a) != 0)
 		return -1;
 	a->ev_flush = event_new(r->base, -1, EV_PERSIST, on_flush_tick, a);
 	if (a->ev_flush == NULL || event_add(a->ev_flush, &tick) != 0)
 		return -1;
-	on_flush_tick(-1, 0, a);
+	housekeeping_submit(a);
 	return 0;
 }
 
@@ -176,13 +259,10 @@ api_setup(struct api *a, struct role *r)
 {
 	struct timeval tv = { r->cfg->api.request_timeout_ms / 1000,
 		(r->cfg->api.request_timeout_ms % 1000) * 1000 };
-	struct rds_params p;
 
 	a->role = r;
 	a->cfg = r->cfg;
-	rds_params_from_cfg(&p, r->cfg);
-	rds_open(&a->redis, &p);
-	if (api_setup_store(a, r) != 0)
+	if (api_setup_pool(a, r) != 0)
 		return -1;
 	a->http = evhttp_new(r->base);
 	if (a->http == NULL)
@@ -193,31 +273,28 @@ api_setup(struct api *a, struct role *r)
 	evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PATCH |
 	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
 	evhttp_set_gencb(a->http, on_request, a);
-	a->bound = evhttp_accept_socket_with_handle(a->http, r->listen_fd);
-	if (a->bound == NULL) {
-		log_warn("accept_socket_failed", "fd=%d", r->listen_fd);
-		return -1;
-	}
 	return 0;
 }
 
+/*
+ * The pool stops first: its threads finish what they run, and jobs never
+ * answered are dropped before evhttp_free() frees their requests along
+ * with the connections.
+ */
 static void
 api_teardown(struct api *a)
 {
+	api_pool_stop(a->pool);
+	a->pool = NULL;
 	if (a->ev_flush != NULL)
 		event_free(a->ev_flush);
-	if (a->auth != NULL && a->mdb_ok)
-		api_auth_flush(a);
 	if (a->ev_drain != NULL)
 		event_free(a->ev_drain);
 	if (a->http != NULL)
 		evhttp_free(a->http);
 	free(a->conns);
-	rds_close(&a->redis);
 	api_auth_free(a);
 	api_opstats_free(a);
-	if (a->mdb_ok)
-		mdb_close(&a->mdb);
 	OPENSSL_cleanse(a->bootstrap_key, sizeof(a->bootstrap_key));
 }
 
@@ -235,8 +312,7 @@ api_main(struct role *r)
 	if (load_bootstrap(a) != 0) {
 		code = ROLE_EXIT_FATAL_CONFIG;
 	} else if (r->listen_fd >= 0 && api_setup(a, r) == 0) {
-		role_ready(r);
-		code = role_dispatch(r);
+		code = role_dispatch(r);	/* serving starts after the first housekeeping */
 	}
 	role_quiesce(r);
 	api_teardown(a);

@@ -1,8 +1,9 @@
 /*
  * api_int — what the files of src/api share:
  *   api.c        the role: evhttp on the inherited socket, connections, drain
+ *   pool.c       handler threads, their queue and the hand-back to the loop
  *   router.c     the route table, authentication gate and dispatch
- *   http.c       request context, bodies, query strings, replies, access log
+ *   http.c       request jobs: bodies, headers, query strings, replies, access log
  *   auth.c       bearer keys: hashing, the verified-key cache, last_used batching
  *   keys.c       key generation and registration (bootstrap file, --create-admin-key)
  *   store.c      MongoDB helpers: fast-failing client, finds, BSON -> JSON
@@ -10,16 +11,26 @@
  *   validate.c   request body validators (pure: no I/O; fuzzed and unit-tested)
  *   kubeconfig.c kubeconfig YAML -> provider connection fields (pure)
  *   idempotency.c Idempotency-Key on POST (Redis)
+ *   doclock.c    per-document write lock between handler threads
  *   databases.c  /databases and its actions and events
  *   operations.c /operations and retry
  *   providers.c  /providers
  *   apikeys.c    /api-keys
  *   health.c     GET /health        ready.c  GET /ready
  *   metrics_render.c GET /metrics   openapi.c GET /openapi.json
+ *
+ * Threads: the event loop (api.c, pool.c's completion side, http.c's
+ * api_req_new/api_req_send) owns everything of libevent.  Handlers run on
+ * the pool's threads and see a request only as a struct api_req, which the
+ * loop filled with copies; they reach MongoDB and Redis through q->mdb and
+ * q->redis, the clients of the thread running them.  Of struct api, handlers
+ * read the immutable configuration and use the auth cache and the operation
+ * counts, which lock themselves.
  */
 #ifndef DBAAS_API_INT_H
 #define DBAAS_API_INT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
@@ -34,26 +45,50 @@
 #define API_MAX_PARAMS 4
 #define API_JSON_DEPTH 32	/* deepest JSON body accepted */
 #define API_RETRY_AFTER_S "1"	/* Retry-After on 503: our reconnects are that quick */
+#define API_QUEUE_PER_THREAD 32	/* requests waiting for a handler thread, per thread */
 
 struct api_auth;
 struct api_opstats;
+struct api_pool;
+
+/* What one handler thread owns (pool.c): its own clients, never shared. */
+struct api_clients {
+	struct mdb mdb;			/* MDB_ONCE: fails fast while MongoDB is gone */
+	struct rds redis;		/* synchronous, with command timeouts */
+};
+
+/*
+ * Work for a handler thread.  RUN runs on a pool thread with that thread's
+ * clients; DONE runs afterwards on the loop thread; DROP (loop thread)
+ * frees a job that will never run or be answered (the process is exiting).
+ */
+struct api_job {
+	void (*run)(struct api_job *j, struct api_clients *c);
+	void (*done)(struct api_job *j);
+	void (*drop)(struct api_job *j);
+	struct api_job *next;		/* pool.c's lists */
+};
 
 struct api {
 	struct role *role;
 	const struct cfg *cfg;
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;
-	struct mdb mdb;			/* opened after fork, fails fast (store.c) */
-	int mdb_ok;
-	struct rds redis;		/* synchronous: short request/response work */
-	struct api_auth *auth;		/* verified-key cache (auth.c) */
-	struct api_opstats *opstats;	/* cached operation counts for /metrics */
+	struct api_pool *pool;		/* handler threads (pool.c) */
+	struct api_auth *auth;		/* verified-key cache (auth.c), locks itself */
+	struct api_opstats *opstats;	/* cached operation counts for /metrics, locks itself */
 	int draining;
 	int64_t drain_started_ms;
 	struct event *ev_drain, *ev_flush;
 	struct evhttp_connection **conns;	/* open connections that sent a request */
 	size_t nconns, capconns;
 	uint64_t requests;
+	/* Housekeeping (indexes, bootstrap key, last_used) runs as a job, one at a time. */
+	struct api_job housekeeping;
+	int housekeeping_busy;		/* loop thread only */
+	int serving;			/* accepting since the first housekeeping ran */
+	int last_flush_sent;		/* the drain's final last_used flush was queued */
+	/* Read and written only by the housekeeping job. */
 	int indexes_ok, indexes_warned;
 	int bootstrap_pending;		/* bootstrap key not yet registered */
 	char bootstrap_key[512];
@@ -68,22 +103,44 @@ struct api_principal {
 
 enum api_auth_need { API_AUTH_NONE, API_AUTH_ANY, API_AUTH_ADMIN };
 
-/* One request being handled. */
+struct api_route;
+
+/*
+ * One request, as a self-contained job: the loop thread copies in what
+ * handlers read (api_req_new), a handler thread runs the route on it and
+ * leaves the reply in it, and the loop thread sends that (api_req_send).
+ * Everything here is owned by the job; only REQ is libevent's, and only
+ * the loop thread touches it.
+ */
 struct api_req {
+	struct api_job job;		/* first: pool.c hands back &q->job */
 	struct api *api;
-	struct evhttp_request *req;
+	struct mdb *mdb;		/* the running thread's clients (pool.c) */
+	struct rds *redis;
+	/* The request. */
 	enum evhttp_cmd_type method;
-	const char *route;		/* pattern of the matched route, for metrics */
+	const struct api_route *rt;	/* matched route (router.c) */
+	const char *route;		/* its pattern, for metrics; NULL if none */
 	char path[512];
-	const char *query;		/* after '?', or NULL */
+	char *query;			/* after '?', or NULL */
+	struct evkeyvalq in;		/* request headers */
+	char *body;			/* NUL-terminated, BODY_LEN bytes before it */
+	size_t body_len;
 	const char *params[API_MAX_PARAMS];	/* {name} segments of the route, in order */
 	char param_buf[512];
 	char request_id[64];
 	int64_t start_us;
-	int status;
 	struct api_principal who;
 	char idem_key[160];		/* Redis key while an Idempotency-Key is in play */
 	char idem_hash[65];
+	/* The reply. */
+	int status;			/* 0 until a handler replies */
+	char ctype[96];
+	struct evkeyvalq out;		/* response headers */
+	char *out_body;
+	size_t out_len;
+	/* Loop thread only. */
+	struct evhttp_request *req;
 };
 
 typedef void api_handler_fn(struct api_req *q);
@@ -95,15 +152,46 @@ struct api_route {
 	api_handler_fn *handler;
 };
 
+/* pool.c */
+/*
+ * Start A's handler threads (api.threads), each opening its own MongoDB
+ * and Redis clients, and the completion event on the role's loop.  0, or -1
+ * (logged) with nothing left running.
+ */
+int api_pool_start(struct api *a);
+/* Queue J for a thread (loop thread); -1 when the queue is full or stopping. */
+int api_pool_submit(struct api_pool *p, struct api_job *j);
+/* Jobs submitted whose DONE has not run yet (loop thread). */
+size_t api_pool_inflight(const struct api_pool *p);
+/*
+ * Let the running jobs finish, join the threads, close their clients and
+ * DROP every job not yet handed back.  Frees P.
+ */
+void api_pool_stop(struct api_pool *p);
+
 /* router.c */
+/* Match Q's path (loop thread): 1 with Q->rt set, or 0 after replying 404/405. */
+int api_route_match(struct api_req *q);
+/* Authenticate and run the matched route (handler thread). */
 void api_dispatch(struct api_req *q);
 const struct api_route *api_routes(size_t *n);
 
 /* http.c */
-void api_req_begin(struct api_req *q, struct api *api, struct evhttp_request *req);
-/* Send BODY (consumed) as JSON with STATUS. */
+/*
+ * The job for REQ (loop thread): copies method, path, query string, headers
+ * and body (drained from REQ's input buffer) and picks the request id.
+ * NULL when out of memory.
+ */
+struct api_req *api_req_new(struct api *a, struct evhttp_request *req);
+/* Send Q's reply on its request, count and log it, free Q (loop thread). */
+void api_req_send(struct api_req *q);
+/* Free Q without replying; its request dies with its connection (loop thread). */
+void api_req_free(struct api_req *q);
+/* 503 + Retry-After: every handler thread is busy and the queue is full. */
+void api_reply_busy(struct api_req *q);
+/* Reply BODY (consumed) as JSON with STATUS. */
 void api_reply_json(struct api_req *q, int status, cJSON *body);
-/* Send TEXT as-is with CTYPE. */
+/* Reply TEXT (copied) as-is with CTYPE. */
 void api_reply_text(struct api_req *q, int status, const char *ctype, const char *text,
     size_t len);
 /* application/problem+json; ERRORS (consumed, may be NULL) is the field list. */
@@ -136,8 +224,8 @@ int api_auth_init(struct api *a);
 void api_auth_free(struct api *a);
 /* Authenticate Q for NEED; 0, or -1 after replying 401/403/503. */
 int api_auth_check(struct api_req *q, enum api_auth_need need);
-/* Write batched last_used times (timer). */
-void api_auth_flush(struct api *a);
+/* Write batched last_used times with M (housekeeping job). */
+void api_auth_flush(struct api *a, struct mdb *m);
 /* Forget a key in this process's cache (after DELETE /api-keys). */
 void api_auth_forget(struct api *a, const char *key_id);
 
@@ -156,8 +244,8 @@ int api_key_read_file(const char *path, char *key, size_t n, char *err, size_t e
 /* Insert a key document; 0, or a store code (store.c). */
 int api_key_insert(struct mdb *m, const char *hash, const char *role, const char *tenant,
     const char *name, char *id_out, size_t idn);
-/* Register the bootstrap key if still pending (idempotent). */
-void api_bootstrap_try(struct api *a);
+/* Register the bootstrap key with M if still pending (housekeeping job). */
+void api_bootstrap_try(struct api *a, struct mdb *m);
 
 /* store.c — results of MongoDB calls */
 enum {
@@ -168,22 +256,23 @@ enum {
 	API_STORE_ERROR = -1,
 	API_STORE_UNAVAILABLE = -2,
 };
-int api_store_open(struct api *a);
+/* Open a handler thread's client (pool.c); 0 or -1 (logged). */
+int api_store_open(struct mdb *m, const struct cfg *cfg);
 /* Count a request MongoDB or Redis ("mongodb", "redis") could not serve. */
 void api_count_failure(const char *service);
 /* Classify a libmongoc error (and count it). */
-int api_store_classify(struct api *a, const bson_error_t *err, const char *what);
+int api_store_classify(const bson_error_t *err, const char *what);
 /* Find the document with _id ID; *OUT (caller destroys) on API_STORE_OK. */
-int api_store_get(struct api *a, enum mdb_coll c, const char *id, bson_t **out);
+int api_store_get(struct mdb *m, enum mdb_coll c, const char *id, bson_t **out);
 typedef int api_store_each_fn(const bson_t *doc, void *arg);
 /* Run find(FILTER) sorted by _id descending, at most LIMIT docs, EACH per doc. */
-int api_store_find(struct api *a, enum mdb_coll c, const bson_t *filter, int limit,
+int api_store_find(struct mdb *m, enum mdb_coll c, const bson_t *filter, int limit,
     api_store_each_fn *each, void *arg);
 /* findAndModify returning the new document into *OUT (NULL filter match -> CONFLICT). */
-int api_store_modify(struct api *a, enum mdb_coll c, const bson_t *filter,
+int api_store_modify(struct mdb *m, enum mdb_coll c, const bson_t *filter,
     const bson_t *update, bson_t **out);
-int api_store_insert(struct api *a, enum mdb_coll c, const bson_t *doc);
-int api_store_count(struct api *a, enum mdb_coll c, const bson_t *filter, int64_t *n);
+int api_store_insert(struct mdb *m, enum mdb_coll c, const bson_t *doc);
+int api_store_count(struct mdb *m, enum mdb_coll c, const bson_t *filter, int64_t *n);
 /* Reply for a non-OK store result. */
 void api_reply_store(struct api_req *q, int rc, const char *what);
 /* The listed FIELDS of DOC as JSON (_id shown as "id", dates as RFC 3339). */
@@ -205,14 +294,18 @@ int api_cursor_decode(const char *cursor, const char *prefix, char *id, size_t n
 /* idempotency.c */
 /*
  * Before a POST that creates something: if an Idempotency-Key came, claim it
- * or replay.  Returns 1 to proceed, 0 when a reply was already sent.
+ * or replay.  Returns 1 to proceed, 0 when a reply was already set.
  */
 int api_idem_begin(struct api_req *q);
-/* Called by http.c when the reply of an idempotent request is sent. */
-void api_idem_finish(struct api_req *q, int status, const char *ctype, const char *body);
+/* After the handler of a claimed request replied: store or release (handler thread). */
+void api_idem_finish(struct api_req *q);
+
+/* doclock.c: one thread at a time read-check-writes the document with ID */
+void api_doc_lock(const char *id);
+void api_doc_unlock(const char *id);
 
 /* databases.c, shared with operations.c */
-void api_nudge(struct api *a, const char *database_id);
+void api_nudge(struct rds *r, const char *database_id);
 /* Load the database ID visible to Q's caller; 0, or -1 after replying 404/503. */
 int api_db_load(struct api_req *q, const char *id, bson_t **doc);
 /* Reply with a verification-error list (consumed). */
@@ -260,6 +353,7 @@ void api_key_list(struct api_req *q);
 void api_key_delete(struct api_req *q);
 
 /* metrics_render.c: operation counts cache */
+int api_opstats_init(struct api *a);
 void api_opstats_free(struct api *a);
 
 /* openapi_doc.c (generated from openapi.json) */

@@ -36,9 +36,9 @@ create(struct api_req *q, const struct api_key_spec *s)
 		return;
 	}
 	api_key_hash(key, hash);
-	rc = api_key_insert(&q->api->mdb, hash, s->role, s->tenant, s->name, id, sizeof(id));
+	rc = api_key_insert(q->mdb, hash, s->role, s->tenant, s->name, id, sizeof(id));
 	if (rc == API_STORE_OK)
-		rc = api_store_get(q->api, MDB_API_KEYS, id, &doc);
+		rc = api_store_get(q->mdb, MDB_API_KEYS, id, &doc);
 	if (rc != API_STORE_OK) {
 		api_reply_store(q, rc, "could not store the key");
 	} else {
@@ -94,9 +94,9 @@ api_key_delete(struct api_req *q)
 		return;
 	}
 	filter = BCON_NEW("_id", BCON_UTF8(q->params[0]));
-	if (!mongoc_collection_delete_one(q->api->mdb.coll[MDB_API_KEYS], filter, NULL, &reply,
+	if (!mongoc_collection_delete_one(q->mdb->coll[MDB_API_KEYS], filter, NULL, &reply,
 	    &err)) {
-		api_reply_store(q, api_store_classify(q->api, &err, "delete"), "delete failed");
+		api_reply_store(q, api_store_classify(&err, "delete"), "delete failed");
 	} else {
 		if (bson_iter_init_find(&it, &reply, "deletedCount"))
 			n = bson_iter_as_int64(&it);

@@ -44,21 +44,19 @@ static const char *const statuses[] = { "provisioning", "ready", "updating", "pa
 	"paused", "resuming", "deleting", "deleted", "failed", "degraded", NULL };
 
 void
-api_nudge(struct api *a, const char *database_id)
+api_nudge(struct rds *r, const char *database_id)
 {
-	static struct met_family *f;
+	static struct met_family *_Atomic cache;
 	char key[160];
 	redisReply *rep;
 
-	rds_key(&a->redis.p, key, sizeof(key), "nudges");
-	rep = rds_command(&a->redis, "LPUSH %s %s", key, database_id);
+	rds_key(&r->p, key, sizeof(key), "nudges");
+	rep = rds_command(r, "LPUSH %s %s", key, database_id);
 	if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
-		if (f == NULL)
-			f = met_family("dbaas_api_nudge_failures_total", MET_COUNTER,
-			    "reconciler nudges the API could not push (Redis unavailable)", NULL, 0);
-		met_add(f, "", 1);
+		met_add(met_family_cached(&cache, "dbaas_api_nudge_failures_total", MET_COUNTER,
+		    "reconciler nudges the API could not push (Redis unavailable)", NULL, 0), "", 1);
 		api_count_failure("redis");
-		log_warnx("nudge_failed", "database=%s error=%s", database_id, a->redis.err);
+		log_warnx("nudge_failed", "database=%s error=%s", database_id, r->err);
 	}
 	freeReplyObject(rep);
 }
@@ -90,7 +88,7 @@ api_db_load(struct api_req *q, const char *id, bson_t **doc)
 		api_reply_problem(q, 404, NULL, "no such database", NULL);
 		return -1;
 	}
-	rc = api_store_get(q->api, MDB_DATABASES, id, doc);
+	rc = api_store_get(q->mdb, MDB_DATABASES, id, doc);
 	if (rc == API_STORE_OK) {
 		tenant = api_bson_str(*doc, "tenant");
 		if (q->who.admin || (tenant != NULL && strcmp(tenant, q->who.tenant) == 0))
@@ -118,7 +116,7 @@ add_event(struct api_req *q, const bson_t *db, const char *action, const char *d
 	    "detail", BCON_UTF8(detail), "actor", BCON_UTF8(q->who.key_id),
 	    "request_id", BCON_UTF8(q->request_id),
 	    "generation", BCON_INT64(api_bson_int(db, "generation", 0)));
-	if (api_store_insert(q->api, MDB_EVENTS, ev) != API_STORE_OK)
+	if (api_store_insert(q->mdb, MDB_EVENTS, ev) != API_STORE_OK)
 		log_warnx("event_lost", "database=%s action=%s", api_bson_str(db, "_id"), action);
 	bson_destroy(ev);
 }
@@ -128,7 +126,7 @@ static void
 changed(struct api_req *q, int status, const bson_t *db, const char *action, const char *detail)
 {
 	add_event(q, db, action, detail);
-	api_nudge(q->api, api_bson_str(db, "_id"));
+	api_nudge(q->redis, api_bson_str(db, "_id"));
 	reply_db(q, status, db);
 }
 
@@ -137,7 +135,7 @@ changed(struct api_req *q, int status, const bson_t *db, const char *action, con
 static int
 check_provider(struct api_req *q, const char *id, bson_t **prv)
 {
-	int rc = api_store_get(q->api, MDB_PROVIDERS, id, prv);
+	int rc = api_store_get(q->mdb, MDB_PROVIDERS, id, prv);
 
 	if (rc == API_STORE_NOTFOUND) {
 		api_reply_field(q, 422, "provider_id", "no such provider");
@@ -214,7 +212,7 @@ insert_db(struct api_req *q, const struct api_db_spec *s, const char *tenant, co
 
 	id_new("db-", id, sizeof(id));
 	doc = new_db_doc(s, id, tenant, ns);
-	rc = api_store_insert(q->api, MDB_DATABASES, doc);
+	rc = api_store_insert(q->mdb, MDB_DATABASES, doc);
 	if (rc == API_STORE_DUP) {
 		api_reply_field(q, 409, "name", "a live database with this name exists for this "
 		    "tenant, provider and namespace");
@@ -379,7 +377,7 @@ apply(struct api_req *q, const bson_t *doc, const bson_t *set, bson_t **out)
 	BSON_APPEND_DATE_TIME(&s, "updated_at", clk_wall_ms());
 	bson_append_document_end(&upd, &s);
 	BCON_APPEND(&upd, "$inc", "{", "generation", BCON_INT64(1), "}");
-	rc = api_store_modify(q->api, MDB_DATABASES, filter, &upd, out);
+	rc = api_store_modify(q->mdb, MDB_DATABASES, filter, &upd, out);
 	bson_destroy(filter);
 	bson_destroy(&upd);
 	return rc;
@@ -454,7 +452,10 @@ api_db_patch(struct api_req *q)
 	bson_t *doc = NULL;
 	int rc = API_STORE_CONFLICT;
 
-	for (int i = 0; body != NULL && rc == API_STORE_CONFLICT && i < PATCH_ATTEMPTS; i++) {
+	if (body == NULL)
+		return;
+	api_doc_lock(q->params[0]);
+	for (int i = 0; rc == API_STORE_CONFLICT && i < PATCH_ATTEMPTS; i++) {
 		if (doc != NULL)
 			bson_destroy(doc);
 		if (api_db_load(q, q->params[0], &doc) != 0)
@@ -472,6 +473,7 @@ api_db_patch(struct api_req *q)
 			break;
 		}
 	}
+	api_doc_unlock(q->params[0]);
 	if (rc == API_STORE_CONFLICT && q->status == 0)
 		api_reply_problem(q, 409, NULL, "the database keeps changing; retry", NULL);
 	if (doc != NULL)
@@ -495,6 +497,7 @@ action(struct api_req *q, const char *field, int value, const char *status, cons
 		return;
 	if ((body = api_body_json(q, 1)) == NULL)
 		return;
+	api_doc_lock(q->params[0]);
 	if (api_val_empty(body, &e) != 0) {
 		api_reply_verr(q, &e);
 	} else if (api_db_load(q, q->params[0], &doc) != 0 || check_if_match(q, doc) != 0) {
@@ -512,6 +515,7 @@ action(struct api_req *q, const char *field, int value, const char *status, cons
 			api_reply_store(q, rc, "the database changed concurrently; retry");
 		bson_destroy(set);
 	}
+	api_doc_unlock(q->params[0]);
 	if (out != NULL)
 		bson_destroy(out);
 	if (doc != NULL)

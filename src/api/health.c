@@ -57,7 +57,7 @@ count_one(struct summary *sm, const cJSON *hb)
 
 /* Walk HGETALL's field/value pairs; returns fields to forget in FORGET. */
 static void
-summarise(struct api *a, const redisReply *rep, struct summary *sm, const char **forget,
+summarise(const struct api *a, const redisReply *rep, struct summary *sm, const char **forget,
     size_t *nforget)
 {
 	int64_t now = clk_wall_ms(), stale = hb_stale_ms(a->cfg), at;
@@ -108,7 +108,7 @@ components(const struct api *a, const struct summary *sm)
 void
 api_health(struct api_req *q)
 {
-	struct api *a = q->api;
+	const struct api *a = q->api;
 	struct summary sm;
 	const char *forget[64];
 	size_t nforget = 0;
@@ -118,13 +118,13 @@ api_health(struct api_req *q)
 	int ok;
 
 	memset(&sm, 0, sizeof(sm));
-	hb_key(&a->redis.p, key, sizeof(key));
-	rep = rds_command(&a->redis, "HGETALL %s", key);
+	hb_key(&q->redis->p, key, sizeof(key));
+	rep = rds_command(q->redis, "HGETALL %s", key);
 	ok = rep != NULL && rep->type == REDIS_REPLY_ARRAY;
 	if (ok)
 		summarise(a, rep, &sm, forget, &nforget);
 	for (size_t i = 0; i < nforget; i++)
-		freeReplyObject(rds_command(&a->redis, "HDEL %s %s", key, forget[i]));
+		freeReplyObject(rds_command(q->redis, "HDEL %s %s", key, forget[i]));
 	comp = components(a, &sm);
 	ok = ok && sm.api > 0 && sm.workers > 0 && (sm.reconciler > 0 || !a->cfg->reconciler.enabled);
 	cJSON_AddStringToObject(body, "status", ok ? "healthy" : "degraded");

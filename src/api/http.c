@@ -6,6 +6,14 @@
  * drains, every response carries "Connection: close" so keep-alive clients
  * move to the new generation after their current request instead of having
  * an idle connection cut under them.
+ *
+ * A request crosses threads as a job (struct api_req): api_req_new() on the
+ * loop copies method, path, query, headers and body out of libevent's
+ * request; the handler thread reads only those copies and leaves status,
+ * headers and body in the job (the api_reply_* functions do no I/O); the
+ * loop then copies them onto libevent's request in api_req_send().  The
+ * Idempotency-Key record, which needs Redis, is written on the handler
+ * thread once the handler has replied.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,26 +49,124 @@ request_id_ok(const char *s)
 	return 1;
 }
 
-void
-api_req_begin(struct api_req *q, struct api *api, struct evhttp_request *req)
+static void
+kvq_init(struct evkeyvalq *h)
 {
-	const char *rid = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Request-Id");
-	const char *uri = evhttp_request_get_uri(req);
-	const char *qm;
+	h->tqh_first = NULL;
+	h->tqh_last = &h->tqh_first;
+}
 
-	memset(q, 0, sizeof(*q));
-	q->api = api;
-	q->req = req;
-	q->method = evhttp_request_get_command(req);
-	q->start_us = clk_mono_us();
-	qm = strchr(uri, '?');
-	snprintf(q->path, sizeof(q->path), "%.*s", (int)(qm != NULL ? qm - uri : (long)strlen(uri)),
-	    uri);
-	q->query = qm != NULL ? qm + 1 : NULL;
+/* Copy every request header: handlers read them from the job, never from REQ. */
+static int
+copy_headers(struct evkeyvalq *to, const struct evkeyvalq *from)
+{
+	for (const struct evkeyval *kv = from->tqh_first; kv != NULL; kv = kv->next.tqe_next)
+		if (evhttp_add_header(to, kv->key, kv->value) != 0)
+			return -1;
+	return 0;
+}
+
+/* Move the body out of REQ's input buffer (no second copy stays behind). */
+static int
+take_body(struct api_req *q, struct evhttp_request *req)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+
+	q->body = malloc(len + 1);
+	if (q->body == NULL)
+		return -1;
+	if (len > 0 && evbuffer_remove(in, q->body, len) != (int)len)
+		return -1;
+	q->body[len] = '\0';
+	q->body_len = len;
+	return 0;
+}
+
+static void
+pick_request_id(struct api_req *q)
+{
+	const char *rid = evhttp_find_header(&q->in, "X-Request-Id");
+
 	if (rid != NULL && request_id_ok(rid))
 		snprintf(q->request_id, sizeof(q->request_id), "%s", rid);
 	else
 		id_new("req-", q->request_id, sizeof(q->request_id));
+}
+
+static void job_run(struct api_job *j, struct api_clients *c);
+static void job_done(struct api_job *j);
+static void job_drop(struct api_job *j);
+
+struct api_req *
+api_req_new(struct api *api, struct evhttp_request *req)
+{
+	struct api_req *q = calloc(1, sizeof(*q));
+	const char *uri = evhttp_request_get_uri(req), *qm = strchr(uri, '?');
+
+	if (q == NULL)
+		return NULL;
+	kvq_init(&q->in);
+	kvq_init(&q->out);
+	q->job.run = job_run;
+	q->job.done = job_done;
+	q->job.drop = job_drop;
+	q->api = api;
+	q->req = req;
+	q->method = evhttp_request_get_command(req);
+	q->start_us = clk_mono_us();
+	snprintf(q->path, sizeof(q->path), "%.*s", (int)(qm != NULL ? qm - uri : (long)strlen(uri)),
+	    uri);
+	if ((qm != NULL && (q->query = strdup(qm + 1)) == NULL) ||
+	    copy_headers(&q->in, evhttp_request_get_input_headers(req)) != 0 ||
+	    take_body(q, req) != 0) {
+		api_req_free(q);
+		return NULL;
+	}
+	pick_request_id(q);
+	return q;
+}
+
+void
+api_req_free(struct api_req *q)
+{
+	evhttp_clear_headers(&q->in);
+	evhttp_clear_headers(&q->out);
+	free(q->query);
+	free(q->body);
+	free(q->out_body);
+	free(q);
+}
+
+/* Handler thread: the route, the idempotency record, and a reply in any case. */
+static void
+job_run(struct api_job *j, struct api_clients *c)
+{
+	struct api_req *q = (struct api_req *)j;
+
+	q->mdb = &c->mdb;
+	q->redis = &c->redis;
+	api_dispatch(q);
+	if (q->status == 0) {
+		log_warnx("no_reply", "route=%s request_id=%s", q->route, q->request_id);
+		api_reply_problem(q, 500, NULL, "the handler sent no reply", NULL);
+	}
+	if (q->idem_key[0] != '\0')
+		api_idem_finish(q);
+	q->mdb = NULL;
+	q->redis = NULL;
+}
+
+static void
+job_done(struct api_job *j)
+{
+	api_req_send((struct api_req *)j);
+}
+
+static void
+job_drop(struct api_job *j)
+{
+	api_req_free((struct api_req *)j);
 }
 
 static const char *
@@ -82,16 +188,15 @@ method_name(enum evhttp_cmd_type m)
 static void
 record(const struct api_req *q, int status, double seconds)
 {
-	static struct met_family *reqs, *lat;
+	static struct met_family *_Atomic reqs_cache, *_Atomic lat_cache;
+	struct met_family *reqs, *lat;
 	char route[160], labels[MET_LABELS_MAX];
 
-	if (reqs == NULL) {
-		reqs = met_family("dbaas_http_requests_total", MET_COUNTER,
-		    "HTTP requests answered by the API, by route, method and status code", NULL, 0);
-		lat = met_family("dbaas_http_request_duration_seconds", MET_HISTOGRAM,
-		    "time from reading a request to sending its reply, by route, method and code",
-		    latency_bounds, sizeof(latency_bounds) / sizeof(latency_bounds[0]));
-	}
+	reqs = met_family_cached(&reqs_cache, "dbaas_http_requests_total", MET_COUNTER,
+	    "HTTP requests answered by the API, by route, method and status code", NULL, 0);
+	lat = met_family_cached(&lat_cache, "dbaas_http_request_duration_seconds", MET_HISTOGRAM,
+	    "time from reading a request to sending its reply, by route, method and code",
+	    latency_bounds, sizeof(latency_bounds) / sizeof(latency_bounds[0]));
 	met_label_escape(q->route != NULL ? q->route : "unmatched", route, sizeof(route));
 	snprintf(labels, sizeof(labels), "route=\"%s\",method=\"%s\",code=\"%d\"", route,
 	    method_name(q->method), status);
@@ -99,41 +204,73 @@ record(const struct api_req *q, int status, double seconds)
 	met_observe(lat, labels, seconds);
 }
 
+/* Free BODY once libevent has written it (evbuffer_add_reference). */
 static void
-send_len(struct api_req *q, int status, const char *ctype, const char *body, size_t len)
+free_body(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	free((void *)data);
+}
+
+void
+api_req_send(struct api_req *q)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(q->req);
-	struct evbuffer *buf = evbuffer_new();
+	struct evbuffer *buf = evhttp_request_get_output_buffer(q->req);
 	double secs;
 
-	if (q->idem_key[0] != '\0')
-		api_idem_finish(q, status, ctype, body);
-	evhttp_add_header(out, "Content-Type", ctype);
+	for (const struct evkeyval *kv = q->out.tqh_first; kv != NULL; kv = kv->next.tqe_next)
+		evhttp_add_header(out, kv->key, kv->value);
+	evhttp_add_header(out, "Content-Type", q->ctype);
 	evhttp_add_header(out, "X-Request-Id", q->request_id);
 	if (q->api->draining)
 		evhttp_add_header(out, "Connection", "close");
-	if (buf != NULL && body != NULL)
-		evbuffer_add(buf, body, len);
-	q->status = status;
-	evhttp_send_reply(q->req, status, api_status_title(status), buf);
-	if (buf != NULL)
-		evbuffer_free(buf);
+	if (q->out_len > 0 &&
+	    evbuffer_add_reference(buf, q->out_body, q->out_len, free_body, NULL) == 0)
+		q->out_body = NULL;	/* libevent frees it after writing */
+	evhttp_send_reply(q->req, q->status, api_status_title(q->status), NULL);
 	secs = (double)(clk_mono_us() - q->start_us) / 1e6;
-	record(q, status, secs);
+	record(q, q->status, secs);
 	log_info("http_request", "method=%s path=%s status=%d ms=%.3f request_id=%s key=%s",
-	    method_name(q->method), q->path, status, secs * 1000.0, q->request_id, q->who.key_id);
+	    method_name(q->method), q->path, q->status, secs * 1000.0, q->request_id,
+	    q->who.key_id);
+	api_req_free(q);
 }
 
+/*
+ * Keep the reply BODY (taken; NULL or NUL-terminated) of LEN bytes.  A handler replies
+ * once; a second reply is a bug, logged and ignored so the first one stands.
+ */
 static void
-send_body(struct api_req *q, int status, const char *ctype, const char *body)
+set_reply(struct api_req *q, int status, const char *ctype, char *body, size_t len)
 {
-	send_len(q, status, ctype, body, body != NULL ? strlen(body) : 0);
+	if (q->status != 0) {
+		log_warnx("reply_twice", "route=%s status=%d first=%d request_id=%s", q->route, status,
+		    q->status, q->request_id);
+		free(body);
+		return;
+	}
+	q->status = status;
+	snprintf(q->ctype, sizeof(q->ctype), "%s", ctype);
+	q->out_body = body;
+	q->out_len = body != NULL ? len : 0;
 }
 
 void
 api_reply_text(struct api_req *q, int status, const char *ctype, const char *text, size_t len)
 {
-	send_len(q, status, ctype, text, len);
+	char *copy = NULL;
+
+	if (text != NULL && len > 0 && (copy = malloc(len + 1)) != NULL) {
+		memcpy(copy, text, len);
+		copy[len] = '\0';	/* bodies stay C strings (idempotency.c stores them) */
+	}
+	if (text != NULL && len > 0 && copy == NULL) {
+		set_reply(q, 500, "application/problem+json", NULL, 0);
+		return;
+	}
+	set_reply(q, status, ctype, copy, len);
 }
 
 void
@@ -141,9 +278,18 @@ api_reply_json(struct api_req *q, int status, cJSON *body)
 {
 	char *text = body != NULL ? cJSON_PrintUnformatted(body) : NULL;
 
-	send_body(q, status, "application/json", text != NULL ? text : "{}");
-	free(text);
+	if (text == NULL)
+		text = strdup("{}");
+	set_reply(q, status, "application/json", text, text != NULL ? strlen(text) : 0);
 	cJSON_Delete(body);
+}
+
+void
+api_reply_busy(struct api_req *q)
+{
+	api_set_header(q, "Retry-After", API_RETRY_AFTER_S);
+	api_reply_problem(q, 503, NULL, "every handler of this API process is busy; retry shortly",
+	    NULL);
 }
 
 void
@@ -174,13 +320,13 @@ api_reply_unavailable(struct api_req *q, const char *what)
 void
 api_set_header(struct api_req *q, const char *name, const char *value)
 {
-	evhttp_add_header(evhttp_request_get_output_headers(q->req), name, value);
+	evhttp_add_header(&q->out, name, value);
 }
 
 const char *
 api_header(const struct api_req *q, const char *name)
 {
-	return evhttp_find_header(evhttp_request_get_input_headers(q->req), name);
+	return evhttp_find_header(&q->in, name);
 }
 
 /* "application/json" with optional parameters ("; charset=utf-8"). */
@@ -200,11 +346,9 @@ json_ctype(const char *ct)
 cJSON *
 api_body_json(struct api_req *q, int empty_ok)
 {
-	struct evbuffer *in = evhttp_request_get_input_buffer(q->req);
-	size_t len = evbuffer_get_length(in);
+	size_t len = q->body_len;
 	const char *ct = api_header(q, "Content-Type");
 	struct jerr e;
-	char *buf;
 	cJSON *root;
 
 	if (len == 0 && empty_ok)
@@ -217,10 +361,9 @@ api_body_json(struct api_req *q, int empty_ok)
 		api_reply_problem(q, 415, NULL, "the body must be application/json", NULL);
 		return NULL;
 	}
-	buf = (char *)evbuffer_pullup(in, (ssize_t)len);
-	root = buf != NULL ? json_parse_strict(buf, len, API_JSON_DEPTH, &e) : NULL;
+	root = json_parse_strict(q->body, len, API_JSON_DEPTH, &e);
 	if (root == NULL) {
-		api_reply_field(q, 400, "", buf != NULL ? e.msg : "empty body");
+		api_reply_field(q, 400, "", e.msg);
 		return NULL;
 	}
 	if (!cJSON_IsObject(root)) {
@@ -236,8 +379,7 @@ api_query(struct api_req *q, const char *const *allowed, struct evkeyvalq *out)
 {
 	char msg[160];
 
-	out->tqh_first = NULL;
-	out->tqh_last = &out->tqh_first;
+	kvq_init(out);
 	if (q->query == NULL || q->query[0] == '\0')
 		return 0;
 	if (evhttp_parse_query_str(q->query, out) != 0) {
@@ -310,8 +452,9 @@ api_reply_problem(struct api_req *q, int status, const char *title, const char *
 		cJSON_AddItemToObject(p, "errors", errors);
 	cJSON_AddStringToObject(p, "request_id", q->request_id);
 	text = cJSON_PrintUnformatted(p);
-	send_body(q, status, "application/problem+json", text != NULL ? text : "{}");
-	free(text);
+	if (text == NULL)
+		text = strdup("{}");
+	set_reply(q, status, "application/problem+json", text, text != NULL ? strlen(text) : 0);
 	cJSON_Delete(p);
 }
 

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
 #include <openssl/evp.h>
 
 #include "api/api_int.h"
@@ -119,9 +118,6 @@ answer_taken(struct api_req *q, const char *v, const char *hash)
 int
 api_idem_begin(struct api_req *q)
 {
-	struct evbuffer *in = evhttp_request_get_input_buffer(q->req);
-	size_t len = evbuffer_get_length(in);
-	const char *body = len > 0 ? (const char *)evbuffer_pullup(in, (ssize_t)len) : "";
 	const char *hv = api_header(q, "Idempotency-Key");
 	char key[160], kh[65], rh[65], marker[80], ttl[16];
 	redisReply *rep;
@@ -133,13 +129,13 @@ api_idem_begin(struct api_req *q)
 		return 0;
 	}
 	sha256_hex(hv, strlen(hv), NULL, kh);
-	sha256_hex(body, len, q->path, rh);
-	rds_key(&q->api->redis.p, key, sizeof(key), "idem:%s:%s", q->who.key_id, kh);
+	sha256_hex(q->body, q->body_len, q->path, rh);
+	rds_key(&q->redis->p, key, sizeof(key), "idem:%s:%s", q->who.key_id, kh);
 	snprintf(marker, sizeof(marker), "P:%s", rh);
 	snprintf(ttl, sizeof(ttl), "%d", q->api->cfg->api.idempotency_ttl_s < PENDING_TTL_S ?
 	    q->api->cfg->api.idempotency_ttl_s : PENDING_TTL_S);
 	for (int attempt = 0; attempt < 2; attempt++) {
-		rep = rds_command(&q->api->redis, "SET %s %s NX EX %s", key, marker, ttl);
+		rep = rds_command(q->redis, "SET %s %s NX EX %s", key, marker, ttl);
 		if (rep != NULL && rep->type == REDIS_REPLY_STATUS) {
 			freeReplyObject(rep);
 			snprintf(q->idem_key, sizeof(q->idem_key), "%s", key);
@@ -148,7 +144,7 @@ api_idem_begin(struct api_req *q)
 		}
 		int answered = rep != NULL;
 		freeReplyObject(rep);
-		rep = answered ? rds_command(&q->api->redis, "GET %s", key) : NULL;
+		rep = answered ? rds_command(q->redis, "GET %s", key) : NULL;
 		if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
 			freeReplyObject(rep);
 			break;
@@ -165,10 +161,10 @@ api_idem_begin(struct api_req *q)
 }
 
 void
-api_idem_finish(struct api_req *q, int status, const char *ctype, const char *body)
+api_idem_finish(struct api_req *q)
 {
-	struct evkeyvalq *out = evhttp_request_get_output_headers(q->req);
-	const char *loc = evhttp_find_header(out, "Location"), *etag = evhttp_find_header(out, "ETag");
+	const char *loc = evhttp_find_header(&q->out, "Location");
+	const char *etag = evhttp_find_header(&q->out, "ETag");
 	char key[sizeof(q->idem_key)], ttl[16];
 	cJSON *r;
 	char *text, *val;
@@ -176,19 +172,19 @@ api_idem_finish(struct api_req *q, int status, const char *ctype, const char *bo
 
 	snprintf(key, sizeof(key), "%s", q->idem_key);
 	q->idem_key[0] = '\0';
-	if (status >= 500) {
-		freeReplyObject(rds_command(&q->api->redis, "DEL %s", key));
+	if (q->status >= 500) {
+		freeReplyObject(rds_command(q->redis, "DEL %s", key));
 		return;
 	}
 	r = cJSON_CreateObject();
 	cJSON_AddStringToObject(r, "h", q->idem_hash);
-	cJSON_AddNumberToObject(r, "s", status);
-	cJSON_AddStringToObject(r, "ct", ctype);
+	cJSON_AddNumberToObject(r, "s", q->status);
+	cJSON_AddStringToObject(r, "ct", q->ctype);
 	if (loc != NULL)
 		cJSON_AddStringToObject(r, "loc", loc);
 	if (etag != NULL)
 		cJSON_AddStringToObject(r, "etag", etag);
-	cJSON_AddStringToObject(r, "b", body != NULL ? body : "");
+	cJSON_AddStringToObject(r, "b", q->out_body != NULL ? q->out_body : "");
 	text = cJSON_PrintUnformatted(r);
 	cJSON_Delete(r);
 	n = text != NULL ? strlen(text) + 3 : 0;
@@ -196,7 +192,7 @@ api_idem_finish(struct api_req *q, int status, const char *ctype, const char *bo
 	if (val != NULL) {
 		snprintf(val, n, "R:%s", text);
 		snprintf(ttl, sizeof(ttl), "%d", q->api->cfg->api.idempotency_ttl_s);
-		freeReplyObject(rds_command(&q->api->redis, "SET %s %s XX EX %s", key, val, ttl));
+		freeReplyObject(rds_command(q->redis, "SET %s %s XX EX %s", key, val, ttl));
 	}
 	free(val);
 	free(text);

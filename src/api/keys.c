@@ -127,7 +127,7 @@ api_key_insert(struct mdb *m, const char *hash, const char *role, const char *te
 
 /* Register the bootstrap key once MongoDB answers; a duplicate means it already is. */
 void
-api_bootstrap_try(struct api *a)
+api_bootstrap_try(struct api *a, struct mdb *m)
 {
 	char hash[65], id[ID_MAX];
 	int rc;
@@ -135,7 +135,7 @@ api_bootstrap_try(struct api *a)
 	if (!a->bootstrap_pending)
 		return;
 	api_key_hash(a->bootstrap_key, hash);
-	rc = api_key_insert(&a->mdb, hash, "admin", NULL, "bootstrap", id, sizeof(id));
+	rc = api_key_insert(m, hash, "admin", NULL, "bootstrap", id, sizeof(id));
 	if (rc == API_STORE_OK || rc == API_STORE_DUP) {
 		a->bootstrap_pending = 0;
 		OPENSSL_cleanse(a->bootstrap_key, sizeof(a->bootstrap_key));

@@ -6,6 +6,7 @@ libdbaas_api_a_SOURCES = \
 	src/api/auth.c \
 	src/api/cursor.c \
 	src/api/databases.c \
+	src/api/doclock.c \
 	src/api/health.c \
 	src/api/http.c \
 	src/api/idempotency.c \
@@ -15,6 +16,7 @@ libdbaas_api_a_SOURCES = \
 	src/api/openapi.c \
 	src/api/operations.c \
 	src/api/pagination.c \
+	src/api/pool.c \
 	src/api/providers.c \
 	src/api/ready.c \
 	src/api/router.c \

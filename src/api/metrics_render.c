@@ -7,15 +7,20 @@
  * cheaper to read at scrape time are read then: the operation stream's
  * length and pending entries (XLEN, XPENDING) and the operations by type and
  * status (a MongoDB $group, cached for a few seconds per process so
- * frequent scrapes do not load the database).  Families the other roles
+ * frequent scrapes do not load the database; the cache is shared by the
+ * handler threads under a mutex, never held across the query).  Families the other roles
  * will publish, among them the seeds' names, are declared here with HELP
  * and TYPE so dashboards can rely on them before the first sample.
+ *
+ * Runs on a handler thread: the evbuffers here are the handler's own, never
+ * a request's, and no state is shared but the operation counts' cache.
  *
  * Everything read from Redis is outside input: a series whose name, labels
  * or value do not parse is skipped.  An increment lands in Redis on the
  * writer's next heartbeat, so a scrape lags by up to one heartbeat.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +36,8 @@
 #define MAX_FAMILIES 128
 
 struct api_opstats {
-	int64_t at_ms;
+	pthread_mutex_t mu;
+	int64_t at_ms;		/* guarded by mu, with text */
 	char *text;		/* rendered dbaas_operations samples */
 };
 
@@ -268,13 +274,16 @@ add_samples(struct render *r, const redisReply *rep)
 	}
 }
 
-static const struct render *sort_ctx;
-
+/*
+ * Samples group by family index (emit() walks families in their own order),
+ * then series, kind and bucket bound; no context needed, so no global for
+ * qsort to share between handler threads.
+ */
 static int
 cmp_sample(const void *pa, const void *pb)
 {
 	const struct sample *a = pa, *b = pb;
-	int c = strcmp(sort_ctx->fams[a->fam].name, sort_ctx->fams[b->fam].name);
+	int c = a->fam - b->fam;
 
 	if (c == 0)
 		c = strcmp(a->base, b->base);
@@ -307,7 +316,6 @@ fill_buckets(const struct family *fm, const struct sample *s, size_t *bi, struct
 static void
 emit(struct render *r, struct evbuffer *out)
 {
-	sort_ctx = r;
 	if (r->ns > 0)
 		qsort(r->s, r->ns, sizeof(*r->s), cmp_sample);
 	for (int f = 0; f < r->nfams; f++) {
@@ -336,9 +344,9 @@ emit(struct render *r, struct evbuffer *out)
 }
 
 static redisReply *
-hgetall(struct api *a, const char *key)
+hgetall(struct rds *rd, const char *key)
 {
-	redisReply *rep = rds_command(&a->redis, "HGETALL %s", key);
+	redisReply *rep = rds_command(rd, "HGETALL %s", key);
 
 	if (rep != NULL && rep->type != REDIS_REPLY_ARRAY) {
 		freeReplyObject(rep);
@@ -364,16 +372,16 @@ reply_int(redisReply *rep, int first_of_array)
 }
 
 static void
-emit_queue(struct api *a, struct evbuffer *out)
+emit_queue(struct rds *rd, struct evbuffer *out)
 {
 	char stream[160], dead[160];
 	long long len, pending, dl;
 
-	rds_key(&a->redis.p, stream, sizeof(stream), "ops");
-	rds_key(&a->redis.p, dead, sizeof(dead), "ops:dead");
-	len = reply_int(rds_command(&a->redis, "XLEN %s", stream), 0);
-	pending = reply_int(rds_command(&a->redis, "XPENDING %s workers", stream), 1);
-	dl = reply_int(rds_command(&a->redis, "XLEN %s", dead), 0);
+	rds_key(&rd->p, stream, sizeof(stream), "ops");
+	rds_key(&rd->p, dead, sizeof(dead), "ops:dead");
+	len = reply_int(rds_command(rd, "XLEN %s", stream), 0);
+	pending = reply_int(rds_command(rd, "XPENDING %s workers", stream), 1);
+	dl = reply_int(rds_command(rd, "XLEN %s", dead), 0);
 	evbuffer_add_printf(out, "# HELP dbaas_queue_length entries in the operation stream\n"
 	    "# TYPE dbaas_queue_length gauge\n");
 	if (len >= 0)
@@ -386,16 +394,17 @@ emit_queue(struct api *a, struct evbuffer *out)
 		evbuffer_add_printf(out, "dbaas_queue_pending{stream=\"ops\"} %lld\n", pending);
 }
 
-/* Refresh the cached operation counts ($group by type and status). */
-static void
-refresh_opstats(struct api *a)
+/* The operation counts ($group by type and status) as sample lines; NULL on failure. */
+static char *
+query_opstats(struct mdb *m)
 {
 	bson_t *pipe = BCON_NEW("pipeline", "[", "{", "$group", "{", "_id", "{", "type",
 	    BCON_UTF8("$type"), "status", BCON_UTF8("$status"), "}", "n", "{", "$sum", BCON_INT32(1),
 	    "}", "}", "}", "]");
-	bson_t *opts = mdb_opts(&a->mdb);
-	mongoc_cursor_t *cur = mongoc_collection_aggregate(a->mdb.coll[MDB_OPERATIONS],
+	bson_t *opts = mdb_opts(m);
+	mongoc_cursor_t *cur = mongoc_collection_aggregate(m->coll[MDB_OPERATIONS],
 	    MONGOC_QUERY_NONE, pipe, opts, NULL);
+	char *text = NULL;
 	struct evbuffer *b = evbuffer_new();
 	const bson_t *doc;
 	bson_error_t err;
@@ -425,16 +434,12 @@ refresh_opstats(struct api *a)
 		evbuffer_add(b, line, strlen(line));
 	}
 	if (mongoc_cursor_error(cur, &err)) {
-		api_store_classify(a, &err, "aggregate operations");
+		api_store_classify(&err, "aggregate operations");
 	} else if (b != NULL) {
 		size_t n = evbuffer_get_length(b);
-		char *t = malloc(n + 1);
-		if (t != NULL) {
-			evbuffer_remove(b, t, n);
-			t[n] = '\0';
-			free(a->opstats->text);
-			a->opstats->text = t;
-			a->opstats->at_ms = clk_mono_ms();
+		if ((text = malloc(n + 1)) != NULL) {
+			evbuffer_remove(b, text, n);
+			text[n] = '\0';
 		}
 	}
 	if (b != NULL)
@@ -442,46 +447,86 @@ refresh_opstats(struct api *a)
 	mongoc_cursor_destroy(cur);
 	bson_destroy(opts);
 	bson_destroy(pipe);
+	return text;
+}
+
+/*
+ * A copy of the cached counts if fresh, else NULL.  Two threads may both
+ * find them stale and both query: harmless, and rarer than a scrape.
+ */
+static char *
+cached_opstats(struct api_opstats *s)
+{
+	char *text = NULL;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->text != NULL && clk_mono_ms() - s->at_ms <= OPSTATS_TTL_MS)
+		text = strdup(s->text);
+	pthread_mutex_unlock(&s->mu);
+	return text;
 }
 
 static void
-emit_opstats(struct api *a, struct evbuffer *out)
+emit_opstats(struct api_opstats *s, struct mdb *m, struct evbuffer *out)
 {
-	if (a->opstats == NULL && (a->opstats = calloc(1, sizeof(*a->opstats))) == NULL)
-		return;
-	if (a->opstats->text == NULL || clk_mono_ms() - a->opstats->at_ms > OPSTATS_TTL_MS)
-		refresh_opstats(a);
+	char *text = cached_opstats(s), *fresh;
+
+	if (text == NULL && (fresh = query_opstats(m)) != NULL) {
+		pthread_mutex_lock(&s->mu);
+		free(s->text);
+		s->text = fresh;
+		s->at_ms = clk_mono_ms();
+		text = strdup(fresh);
+		pthread_mutex_unlock(&s->mu);
+	} else if (text == NULL) {
+		pthread_mutex_lock(&s->mu);	/* MongoDB failed: the last counts, however old */
+		text = s->text != NULL ? strdup(s->text) : NULL;
+		pthread_mutex_unlock(&s->mu);
+	}
 	evbuffer_add_printf(out, "# HELP dbaas_operations operations by type and status\n"
-	    "# TYPE dbaas_operations gauge\n%s", a->opstats->text != NULL ? a->opstats->text : "");
+	    "# TYPE dbaas_operations gauge\n%s", text != NULL ? text : "");
+	free(text);
+}
+
+int
+api_opstats_init(struct api *a)
+{
+	a->opstats = calloc(1, sizeof(*a->opstats));
+	if (a->opstats == NULL)
+		return -1;
+	pthread_mutex_init(&a->opstats->mu, NULL);
+	return 0;
 }
 
 void
 api_opstats_free(struct api *a)
 {
-	if (a->opstats != NULL)
-		free(a->opstats->text);
+	if (a->opstats == NULL)
+		return;
+	pthread_mutex_destroy(&a->opstats->mu);
+	free(a->opstats->text);
 	free(a->opstats);
 	a->opstats = NULL;
 }
 
 static int
-load(struct api *a, struct render *r)
+load(struct rds *rd, struct render *r)
 {
 	char mkey[160], ckey[160], gkey[160];
 	redisReply *meta, *c, *g;
 
-	met_keys(&a->redis.p, mkey, ckey, gkey);
+	met_keys(&rd->p, mkey, ckey, gkey);
 	for (size_t i = 0; i < sizeof(declared) / sizeof(declared[0]); i++)
 		set_family(r, declared[i].name, declared[i].type, declared[i].help);
-	if ((meta = hgetall(a, mkey)) == NULL)
+	if ((meta = hgetall(rd, mkey)) == NULL)
 		return -1;
 	for (size_t i = 0; i + 1 < meta->elements; i += 2)
 		if (meta->element[i]->type == REDIS_REPLY_STRING &&
 		    meta->element[i + 1]->type == REDIS_REPLY_STRING)
 			add_meta(r, meta->element[i]->str, meta->element[i + 1]->str);
 	freeReplyObject(meta);
-	c = hgetall(a, ckey);
-	g = c != NULL ? hgetall(a, gkey) : NULL;
+	c = hgetall(rd, ckey);
+	g = c != NULL ? hgetall(rd, gkey) : NULL;
 	add_samples(r, c);
 	add_samples(r, g);
 	freeReplyObject(c);
@@ -498,12 +543,12 @@ api_metrics(struct api_req *q)
 
 	if (r == NULL || out == NULL) {
 		api_reply_problem(q, 500, NULL, "out of memory", NULL);
-	} else if (load(q->api, r) != 0) {
+	} else if (load(q->redis, r) != 0) {
 		api_reply_unavailable(q, "redis (metrics are kept there)");
 	} else {
 		emit(r, out);
-		emit_queue(q->api, out);
-		emit_opstats(q->api, out);
+		emit_queue(q->redis, out);
+		emit_opstats(q->api->opstats, q->mdb, out);
 		n = evbuffer_get_length(out);
 		api_reply_text(q, 200, "text/plain; version=0.0.4; charset=utf-8",
 		    (const char *)evbuffer_pullup(out, (ssize_t)n), n);

@@ -94,7 +94,7 @@ visible(struct api_req *q, const bson_t *op)
 		return 1;
 	if (t != NULL)
 		return strcmp(t, q->who.tenant) == 0;
-	if (dbid == NULL || api_store_get(q->api, MDB_DATABASES, dbid, &db) != API_STORE_OK)
+	if (dbid == NULL || api_store_get(q->mdb, MDB_DATABASES, dbid, &db) != API_STORE_OK)
 		return 0;
 	t = api_bson_str(db, "tenant");
 	ok = t != NULL && strcmp(t, q->who.tenant) == 0;
@@ -112,7 +112,7 @@ load_op(struct api_req *q, bson_t **op)
 		api_reply_problem(q, 404, NULL, "no such operation", NULL);
 		return -1;
 	}
-	rc = api_store_get(q->api, MDB_OPERATIONS, q->params[0], op);
+	rc = api_store_get(q->mdb, MDB_OPERATIONS, q->params[0], op);
 	if (rc == API_STORE_OK && visible(q, *op))
 		return 0;
 	if (rc == API_STORE_OK) {
@@ -149,7 +149,7 @@ claim_database(struct api_req *q, const char *db_id, const char *op_id, int *set
 	int rc;
 
 	*set_here = 0;
-	rc = api_store_get(q->api, MDB_DATABASES, db_id, &db);
+	rc = api_store_get(q->mdb, MDB_DATABASES, db_id, &db);
 	if (rc != API_STORE_OK)
 		return rc == API_STORE_NOTFOUND ? API_STORE_CONFLICT : rc;
 	active = api_bson_str(db, "active_operation_id");
@@ -164,7 +164,7 @@ claim_database(struct api_req *q, const char *db_id, const char *op_id, int *set
 	else
 		BSON_APPEND_NULL(filter, "active_operation_id");
 	upd = BCON_NEW("$set", "{", "active_operation_id", BCON_UTF8(op_id), "}");
-	rc = api_store_modify(q->api, MDB_DATABASES, filter, upd, &out);
+	rc = api_store_modify(q->mdb, MDB_DATABASES, filter, upd, &out);
 	*set_here = rc == API_STORE_OK;
 	if (out != NULL)
 		bson_destroy(out);
@@ -181,7 +181,7 @@ release_database(struct api_req *q, const char *db_id, const char *op_id)
 	bson_t *upd = BCON_NEW("$set", "{", "active_operation_id", BCON_NULL, "}");
 	bson_error_t err;
 
-	if (!mongoc_collection_update_one(q->api->mdb.coll[MDB_DATABASES], filter, upd, NULL, NULL,
+	if (!mongoc_collection_update_one(q->mdb->coll[MDB_DATABASES], filter, upd, NULL, NULL,
 	    &err))
 		log_warnx("retry_release_failed", "database=%s op=%s error=%s", db_id, op_id,
 		    err.message);
@@ -199,7 +199,7 @@ requeue(struct api_req *q, const char *op_id, bson_t **out)
 	    "error", BCON_UTF8(""), "worker", BCON_NULL, "started_at", BCON_NULL,
 	    "finished_at", BCON_NULL, "updated_at", BCON_DATE_TIME(now),
 	    "retried_at", BCON_DATE_TIME(now), "}");
-	int rc = api_store_modify(q->api, MDB_OPERATIONS, filter, upd, out);
+	int rc = api_store_modify(q->mdb, MDB_OPERATIONS, filter, upd, out);
 
 	bson_destroy(filter);
 	bson_destroy(upd);
@@ -214,7 +214,7 @@ unqueue(struct api_req *q, const char *op_id)
 	    "error", BCON_UTF8("retry could not be queued: Redis unavailable"), "}");
 	bson_error_t err;
 
-	if (!mongoc_collection_update_one(q->api->mdb.coll[MDB_OPERATIONS], filter, upd, NULL, NULL,
+	if (!mongoc_collection_update_one(q->mdb->coll[MDB_OPERATIONS], filter, upd, NULL, NULL,
 	    &err))
 		log_warnx("retry_undo_failed", "op=%s error=%s", op_id, err.message);
 	bson_destroy(filter);
@@ -228,8 +228,8 @@ enqueue(struct api_req *q, const char *op_id)
 	redisReply *rep;
 	int ok;
 
-	rds_key(&q->api->redis.p, stream, sizeof(stream), "ops");
-	rep = rds_command(&q->api->redis, "XADD %s * op %s", stream, op_id);
+	rds_key(&q->redis->p, stream, sizeof(stream), "ops");
+	rep = rds_command(q->redis, "XADD %s * op %s", stream, op_id);
 	ok = rep != NULL && rep->type == REDIS_REPLY_STRING;
 	freeReplyObject(rep);
 	return ok ? 0 : -1;
@@ -242,8 +242,14 @@ retry(struct api_req *q, const bson_t *op)
 	bson_t *out = NULL;
 	int set_here = 0, rc;
 
-	rc = db_id != NULL ? claim_database(q, db_id, op_id, &set_here) : API_STORE_CONFLICT;
+	if (db_id == NULL) {
+		api_reply_store(q, API_STORE_CONFLICT, "the database has another active operation");
+		return;
+	}
+	api_doc_lock(db_id);	/* doclock.c: claim, requeue and undo as one step */
+	rc = claim_database(q, db_id, op_id, &set_here);
 	if (rc != API_STORE_OK) {
+		api_doc_unlock(db_id);
 		api_reply_store(q, rc, "the database has another active operation");
 		return;
 	}
@@ -261,6 +267,7 @@ retry(struct api_req *q, const bson_t *op)
 		if (set_here)
 			release_database(q, db_id, op_id);
 	}
+	api_doc_unlock(db_id);
 	if (out != NULL)
 		bson_destroy(out);
 }

@@ -38,7 +38,7 @@ api_list_reply(struct api_req *q, enum mdb_coll c, bson_t *filter, int limit,
 	struct page p = { cJSON_CreateArray(), render, limit, 0, "", 0 };
 	char cursor[2 * API_CURSOR_MAX];
 	cJSON *body;
-	int rc = api_store_find(q->api, c, filter, limit + 1, add_item, &p);
+	int rc = api_store_find(q->mdb, c, filter, limit + 1, add_item, &p);
 
 	if (rc != API_STORE_OK) {
 		cJSON_Delete(p.items);

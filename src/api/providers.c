@@ -112,7 +112,7 @@ api_prv_create(struct api_req *q)
 	} else {
 		id_new("prv-", id, sizeof(id));
 		doc = new_provider(&s, id);
-		rc = api_store_insert(q->api, MDB_PROVIDERS, doc);
+		rc = api_store_insert(q->mdb, MDB_PROVIDERS, doc);
 		if (rc == API_STORE_OK) {
 			snprintf(loc, sizeof(loc), "/api/v1/providers/%s", id);
 			api_set_header(q, "Location", loc);
@@ -142,7 +142,7 @@ static int
 load_provider(struct api_req *q, bson_t **doc)
 {
 	int rc = id_valid("prv-", q->params[0]) ?
-	    api_store_get(q->api, MDB_PROVIDERS, q->params[0], doc) : API_STORE_NOTFOUND;
+	    api_store_get(q->mdb, MDB_PROVIDERS, q->params[0], doc) : API_STORE_NOTFOUND;
 
 	if (rc == API_STORE_OK)
 		return 0;
@@ -181,7 +181,7 @@ api_prv_patch(struct api_req *q)
 		BSON_APPEND_DATE_TIME(&set, "updated_at", clk_wall_ms());
 		bson_append_document_end(&upd, &set);
 		filter = BCON_NEW("_id", BCON_UTF8(q->params[0]));
-		rc = api_store_modify(q->api, MDB_PROVIDERS, filter, &upd, &out);
+		rc = api_store_modify(q->mdb, MDB_PROVIDERS, filter, &upd, &out);
 		if (rc == API_STORE_OK)
 			api_reply_json(q, 200, render_provider(out));
 		else
@@ -209,18 +209,18 @@ api_prv_delete(struct api_req *q)
 	if (load_provider(q, &doc) != 0)
 		return;
 	used = BCON_NEW("provider_id", BCON_UTF8(q->params[0]), "deleted", BCON_BOOL(false));
-	rc = api_store_count(q->api, MDB_DATABASES, used, &n);
+	rc = api_store_count(q->mdb, MDB_DATABASES, used, &n);
 	if (rc != API_STORE_OK) {
 		api_reply_store(q, rc, "could not check the provider's databases");
 	} else if (n > 0) {
 		api_reply_problem(q, 409, NULL, "databases still use this provider", NULL);
 	} else {
 		filter = BCON_NEW("_id", BCON_UTF8(q->params[0]));
-		if (mongoc_collection_delete_one(q->api->mdb.coll[MDB_PROVIDERS], filter, NULL, NULL,
+		if (mongoc_collection_delete_one(q->mdb->coll[MDB_PROVIDERS], filter, NULL, NULL,
 		    &err))
 			api_reply_text(q, 204, "application/json", NULL, 0);
 		else
-			api_reply_store(q, api_store_classify(q->api, &err, "delete"), "delete failed");
+			api_reply_store(q, api_store_classify(&err, "delete"), "delete failed");
 		bson_destroy(filter);
 	}
 	bson_destroy(used);

@@ -9,9 +9,9 @@
 #include "api/api_int.h"
 
 static int
-redis_ok(struct api *a)
+redis_ok(struct rds *r)
 {
-	redisReply *rep = rds_command(&a->redis, "PING");
+	redisReply *rep = rds_command(r, "PING");
 	int ok = rep != NULL && rep->type == REDIS_REPLY_STATUS;
 
 	freeReplyObject(rep);
@@ -21,10 +21,9 @@ redis_ok(struct api *a)
 void
 api_ready(struct api_req *q)
 {
-	struct api *a = q->api;
 	char err[256];
-	int mongo = a->mdb_ok && mdb_ping(&a->mdb, err, sizeof(err)) == 0;
-	int redis = redis_ok(a);
+	int mongo = mdb_ping(q->mdb, err, sizeof(err)) == 0;
+	int redis = redis_ok(q->redis);
 	cJSON *body = cJSON_CreateObject(), *c = cJSON_AddObjectToObject(body, "checks");
 
 	cJSON_AddStringToObject(c, "mongodb", mongo ? "ok" : "unavailable");

@@ -1,10 +1,11 @@
 /*
- * store — the API's MongoDB access: one client per process, and the
- * mapping of its outcomes to HTTP.
+ * store — the API's MongoDB access: one client per handler thread (pool.c),
+ * and the mapping of its outcomes to HTTP.
  *
- * The API runs handlers synchronously on its event loop, so a MongoDB
- * outage must cost a request milliseconds, not libmongoc's defaults.  The
- * client is opened with MDB_ONCE: after a failed connection the server sits
+ * A handler thread serves one request at a time, so a MongoDB outage must
+ * cost a request milliseconds, not libmongoc's defaults, or the queue
+ * behind it fills.  Each client is opened with MDB_ONCE: after a failed
+ * connection the server sits
  * in libmongoc's short cooldown and further selections fail at once, which
  * we answer with 503 + Retry-After; the next selection after the cooldown
  * reconnects by itself.  Finds and findAndModify carry maxTimeMS; plain
@@ -20,35 +21,32 @@
 #include "common/metrics.h"
 
 int
-api_store_open(struct api *a)
+api_store_open(struct mdb *m, const struct cfg *cfg)
 {
 	char err[512];
 
-	if (mdb_open(&a->mdb, a->cfg, "dbaasd-api", MDB_ONCE, err, sizeof(err)) != 0) {
+	if (mdb_open(m, cfg, "dbaasd-api", MDB_ONCE, err, sizeof(err)) != 0) {
 		log_warnx("mongodb_setup_failed", "error=%s", err);
 		return -1;
 	}
-	a->mdb_ok = 1;
 	return 0;
 }
 
 void
 api_count_failure(const char *service)
 {
-	static struct met_family *f;
+	static struct met_family *_Atomic cache;
+	struct met_family *f = met_family_cached(&cache, "dbaas_api_dependency_failures_total",
+	    MET_COUNTER, "requests of the API that MongoDB or Redis could not serve", NULL, 0);
 	char labels[64];
 
-	if (f == NULL)
-		f = met_family("dbaas_api_dependency_failures_total", MET_COUNTER,
-		    "requests of the API that MongoDB or Redis could not serve", NULL, 0);
 	snprintf(labels, sizeof(labels), "service=\"%s\"", service);
 	met_add(f, labels, 1);
 }
 
 int
-api_store_classify(struct api *a, const bson_error_t *err, const char *what)
+api_store_classify(const bson_error_t *err, const char *what)
 {
-	(void)a;
 	if (err->code == 11000 || err->code == 11001)
 		return API_STORE_DUP;
 	api_count_failure("mongodb");
@@ -64,22 +62,22 @@ api_store_classify(struct api *a, const bson_error_t *err, const char *what)
 }
 
 int
-api_store_get(struct api *a, enum mdb_coll c, const char *id, bson_t **out)
+api_store_get(struct mdb *m, enum mdb_coll c, const char *id, bson_t **out)
 {
 	bson_t *filter = BCON_NEW("_id", BCON_UTF8(id));
-	bson_t *opts = mdb_opts(&a->mdb);
+	bson_t *opts = mdb_opts(m);
 	mongoc_cursor_t *cur;
 	const bson_t *doc;
 	bson_error_t err;
 	int rc = API_STORE_NOTFOUND;
 
 	BSON_APPEND_INT64(opts, "limit", 1);
-	cur = mongoc_collection_find_with_opts(a->mdb.coll[c], filter, opts, NULL);
+	cur = mongoc_collection_find_with_opts(m->coll[c], filter, opts, NULL);
 	if (mongoc_cursor_next(cur, &doc)) {
 		*out = bson_copy(doc);
 		rc = API_STORE_OK;
 	} else if (mongoc_cursor_error(cur, &err)) {
-		rc = api_store_classify(a, &err, "find");
+		rc = api_store_classify(&err, "find");
 	}
 	mongoc_cursor_destroy(cur);
 	bson_destroy(opts);
@@ -88,33 +86,33 @@ api_store_get(struct api *a, enum mdb_coll c, const char *id, bson_t **out)
 }
 
 int
-api_store_find(struct api *a, enum mdb_coll c, const bson_t *filter, int limit,
+api_store_find(struct mdb *m, enum mdb_coll c, const bson_t *filter, int limit,
     api_store_each_fn *each, void *arg)
 {
-	bson_t *opts = mdb_opts(&a->mdb);
+	bson_t *opts = mdb_opts(m);
 	mongoc_cursor_t *cur;
 	const bson_t *doc;
 	bson_error_t err;
 	int rc = API_STORE_OK;
 
 	BCON_APPEND(opts, "sort", "{", "_id", BCON_INT32(-1), "}", "limit", BCON_INT64(limit));
-	cur = mongoc_collection_find_with_opts(a->mdb.coll[c], filter, opts, NULL);
+	cur = mongoc_collection_find_with_opts(m->coll[c], filter, opts, NULL);
 	while (mongoc_cursor_next(cur, &doc))
 		if (each(doc, arg) != 0)
 			break;
 	if (mongoc_cursor_error(cur, &err))
-		rc = api_store_classify(a, &err, "find");
+		rc = api_store_classify(&err, "find");
 	mongoc_cursor_destroy(cur);
 	bson_destroy(opts);
 	return rc;
 }
 
 int
-api_store_modify(struct api *a, enum mdb_coll c, const bson_t *filter, const bson_t *update,
+api_store_modify(struct mdb *m, enum mdb_coll c, const bson_t *filter, const bson_t *update,
     bson_t **out)
 {
 	mongoc_find_and_modify_opts_t *fm = mongoc_find_and_modify_opts_new();
-	bson_t *extra = mdb_opts(&a->mdb), reply;
+	bson_t *extra = mdb_opts(m), reply;
 	bson_error_t err;
 	bson_iter_t it;
 	int rc = API_STORE_CONFLICT;
@@ -122,8 +120,8 @@ api_store_modify(struct api *a, enum mdb_coll c, const bson_t *filter, const bso
 	mongoc_find_and_modify_opts_set_update(fm, update);
 	mongoc_find_and_modify_opts_set_flags(fm, MONGOC_FIND_AND_MODIFY_RETURN_NEW);
 	mongoc_find_and_modify_opts_append(fm, extra);
-	if (!mongoc_collection_find_and_modify_with_opts(a->mdb.coll[c], filter, fm, &reply, &err)) {
-		rc = api_store_classify(a, &err, "findAndModify");
+	if (!mongoc_collection_find_and_modify_with_opts(m->coll[c], filter, fm, &reply, &err)) {
+		rc = api_store_classify(&err, "findAndModify");
 	} else if (bson_iter_init_find(&it, &reply, "value") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
 		const uint8_t *data;
 		uint32_t len;
@@ -138,25 +136,25 @@ api_store_modify(struct api *a, enum mdb_coll c, const bson_t *filter, const bso
 }
 
 int
-api_store_insert(struct api *a, enum mdb_coll c, const bson_t *doc)
+api_store_insert(struct mdb *m, enum mdb_coll c, const bson_t *doc)
 {
 	bson_error_t err;
 
-	if (mongoc_collection_insert_one(a->mdb.coll[c], doc, NULL, NULL, &err))
+	if (mongoc_collection_insert_one(m->coll[c], doc, NULL, NULL, &err))
 		return API_STORE_OK;
-	return api_store_classify(a, &err, "insert");
+	return api_store_classify(&err, "insert");
 }
 
 int
-api_store_count(struct api *a, enum mdb_coll c, const bson_t *filter, int64_t *n)
+api_store_count(struct mdb *m, enum mdb_coll c, const bson_t *filter, int64_t *n)
 {
-	bson_t *opts = mdb_opts(&a->mdb);
+	bson_t *opts = mdb_opts(m);
 	bson_error_t err;
 
 	BSON_APPEND_INT64(opts, "limit", 1);
-	*n = mongoc_collection_count_documents(a->mdb.coll[c], filter, opts, NULL, NULL, &err);
+	*n = mongoc_collection_count_documents(m->coll[c], filter, opts, NULL, NULL, &err);
 	bson_destroy(opts);
-	return *n < 0 ? api_store_classify(a, &err, "count") : API_STORE_OK;
+	return *n < 0 ? api_store_classify(&err, "count") : API_STORE_OK;
 }
 
 void

@@ -62,6 +62,8 @@ static const struct cfg_setting settings[] = {
 	STR("api.listen", api.listen, "127.0.0.1:8080", 3, 300, NULL,
 	    "HOST:PORT the API listens on ([::1]:PORT for IPv6)"),
 	INT("api.processes", api.processes, 2, 1, 64, "number of API processes"),
+	INT("api.threads", api.threads, 4, 1, 64,
+	    "handler threads per API process, each with its own MongoDB and Redis connection"),
 	INT("api.backlog", api.backlog, 511, 1, 65535, "listen(2) backlog"),
 	INT("api.max_body_bytes", api.max_body_bytes, 1048576, 1024, 67108864,
 	    "largest request body accepted (413 beyond)"),

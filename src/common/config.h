@@ -73,6 +73,7 @@ struct cfg {
 	struct {
 		char *listen;
 		int processes;
+		int threads;
 		int backlog;
 		int max_body_bytes;
 		int max_header_bytes;

@@ -213,6 +213,19 @@ free_body(const void *data, size_t len, void *arg)
 	free((void *)data);
 }
 
+/*
+ * Whether the client is still there does not matter (libevent 2.1.12,
+ * http.c).  While a request is with us, evhttp_handle_request() has turned
+ * reading off on its connection, so a client that leaves is noticed only
+ * when this reply is written: the write fails, evhttp_connection_fail_()
+ * finds the request done (userdone) and frees the connection and the
+ * request.  Had the connection failed earlier, evhttp_connection_incoming_fail()
+ * would have detached the unfinished request (evcon NULL) and evhttp_send()
+ * frees it here.  Either way REQ is valid until this call and not ours
+ * after it; only evhttp_free() frees a request we still hold, which is why
+ * api.c stops the pool first.  tests/integration/test_api_threads.py has
+ * clients that vanish.
+ */
 void
 api_req_send(struct api_req *q)
 {

@@ -5,6 +5,7 @@
  * a no-op when an index with the same name and keys exists: every process
  * may run it at start without coordination.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -52,7 +53,12 @@ static const struct index_def indexes[] = {
  * FerretDB has no endSessions command, which libmongoc sends when a client
  * is destroyed: that one is harmless and goes to debug.
  */
-static int log_quiet;	/* > 0 while validating: the error is returned, not logged */
+/*
+ * > 0 while validating: the error is returned, not logged.  Atomic because
+ * libmongoc calls the handler from whichever thread logs (the API's
+ * handler threads), though only configuration checks change it.
+ */
+static _Atomic int log_quiet;
 
 static void
 mongoc_to_log(mongoc_log_level_t level, const char *domain, const char *message, void *arg)

@@ -8,7 +8,11 @@ latency from the scheduled send time); and the same MongoDB work issued
 directly with libmongoc (bench/api/mongo_ceiling) by as many client processes
 as there are API processes.  Prints a Markdown table.
 
-    bench/api/run.py [--seconds 10] [--rate 500,1000] [--processes 1,2] [--build build]
+    bench/api/run.py [--seconds 10] [--rate 500,1000] [--processes 1,2] [--threads N]
+                     [--build build]
+
+--threads sets api.threads (handler threads per API process); without it the
+configuration's default applies.
 
 Uses the services of scripts/services when DBAASD_REDIS_PORT and
 DBAASD_MONGO_URI are set, otherwise starts its own (and stops them).
@@ -56,16 +60,17 @@ def services():
     return env, env
 
 
-def start_dbaasd(build, env, processes, work):
+def start_dbaasd(build, env, processes, work, threads=None):
     port = free_port()
     key = "dbaas_" + secrets.token_urlsafe(32)
     (work / "admin.key").write_text(key + "\n")
     db = f"bench_{secrets.token_hex(4)}"
     conf = work / f"bench-{processes}.conf"
+    threads_line = f" threads = {threads};" if threads else ""
     conf.write_text(f"""
 mongodb: {{ uri = "{env['DBAASD_MONGO_URI']}"; database = "{db}"; }};
 redis: {{ port = {env['DBAASD_REDIS_PORT']}; prefix = "{db}:"; }};
-api: {{ listen = "127.0.0.1:{port}"; processes = {processes};
+api: {{ listen = "127.0.0.1:{port}"; processes = {processes};{threads_line}
         bootstrap_admin_key_file = "{work / 'admin.key'}"; }};
 workers: {{ count = 1; }};
 reconciler: {{ enabled = false; }};
@@ -146,6 +151,7 @@ def main():
     ap.add_argument("--rate", default="500,1000", help="fixed rates (req/s) for GET one")
     ap.add_argument("--build", default=str(ROOT / "build"))
     ap.add_argument("--processes", default="1,2", help="api.processes values to run")
+    ap.add_argument("--threads", type=int, help="api.threads (default: the built-in default)")
     a = ap.parse_args()
     build = Path(a.build)
     rates = [int(r) for r in a.rate.split(",")]
@@ -155,7 +161,7 @@ def main():
         for processes in (int(p) for p in a.processes.split(",")):
             with tempfile.TemporaryDirectory() as tmp:
                 work = Path(tmp)
-                proc, port, admin, db = start_dbaasd(build, env, processes, work)
+                proc, port, admin, db = start_dbaasd(build, env, processes, work, a.threads)
                 try:
                     key, dbid = seed(port, admin)
                     one = f"/api/v1/databases/{dbid}"

@@ -46,10 +46,13 @@ tests_unit_test_api_validate_SOURCES = tests/unit/test_api_validate.c $(API_PURE
 tests_unit_test_api_kubeconfig_SOURCES = tests/unit/test_api_kubeconfig.c $(API_PURE)
 
 # Benchmark helpers (bench/api/run.py): the same MongoDB reads and writes as
-# the API straight from libmongoc, and an open-loop fixed-rate HTTP client.
-noinst_PROGRAMS += bench/api/mongo_ceiling bench/api/fixedrate
+# the API straight from libmongoc (closed loop, and finds at a fixed rate),
+# and an open-loop fixed-rate HTTP client.
+noinst_PROGRAMS += bench/api/mongo_ceiling bench/api/mongo_fixedrate bench/api/fixedrate
 bench_api_mongo_ceiling_SOURCES = bench/api/mongo_ceiling.c
 bench_api_mongo_ceiling_LDADD = libdbaas_common.a $(DEP_LIBS)
+bench_api_mongo_fixedrate_SOURCES = bench/api/mongo_fixedrate.c
+bench_api_mongo_fixedrate_LDADD = libdbaas_common.a $(DEP_LIBS)
 bench_api_fixedrate_SOURCES = bench/api/fixedrate.c
 bench_api_fixedrate_LDADD = libdbaas_common.a $(DEP_LIBS)
 

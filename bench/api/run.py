@@ -6,13 +6,14 @@ of 50 and PATCH (alternating sizes, so every PATCH writes); an open-loop
 fixed-rate run of GET one at each --rate (bench/api/fixedrate, wrk2-style
 latency from the scheduled send time); and the same MongoDB work issued
 directly with libmongoc (bench/api/mongo_ceiling) by as many client processes
-as there are API processes.  Prints a Markdown table.
+as the API has MongoDB clients (api.processes x api.threads).  Prints a
+Markdown table; with --repeat N every cell is the median of N rounds.
 
     bench/api/run.py [--seconds 10] [--rate 500,1000] [--processes 1,2] [--threads N]
-                     [--build build]
+                     [--repeat N] [--build build]
 
 --threads sets api.threads (handler threads per API process); without it the
-configuration's default applies.
+value of etc/dbaasd.conf (the built-in default) applies.
 
 Uses the services of scripts/services when DBAASD_REDIS_PORT and
 DBAASD_MONGO_URI are set, otherwise starts its own (and stops them).
@@ -22,6 +23,7 @@ import json
 import os
 import re
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -145,13 +147,62 @@ def ceiling(build, env, db, dbid, seconds, clients):
     return {k: float(v) for k, v in (line.split() for line in out.splitlines())}
 
 
+def default_threads():
+    """api.threads as the example configuration (= the built-in default) sets it."""
+    m = re.search(r"^\s*threads\s*=\s*(\d+);", (ROOT / "etc/dbaasd.conf").read_text(), re.M)
+    return int(m.group(1))
+
+
+def one_round(build, env, processes, threads, rates, seconds):
+    """Every measurement for one api.processes value: rows without the ratio."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        proc, port, admin, db = start_dbaasd(build, env, processes, work, threads)
+        try:
+            key, dbid = seed(port, admin)
+            one = f"/api/v1/databases/{dbid}"
+            # open loop first, on a quiet server; then the closed-loop runs
+            fr = {r: fixedrate(build, port, one, r, seconds, key) for r in rates}
+            res = {
+                "GET one": wrk(port, one, LUA_GET.format(key=key), seconds, work),
+                "GET list of 50": wrk(port, "/api/v1/databases?limit=50",
+                                      LUA_GET.format(key=key), seconds, work),
+                "PATCH": wrk(port, one, LUA_PATCH.format(key=key, path=one), seconds, work),
+            }
+            # as many driver clients as the API has MongoDB clients: one per handler thread
+            ceil = ceiling(build, env, db, dbid, max(3, seconds // 2), processes * threads)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    for name, cname in (("GET one", "get"), ("GET list of 50", "list"), ("PATCH", "patch")):
+        rows.append((processes, name) + res[name] + (ceil[cname],))
+    for r in rates:
+        rows.append((processes, f"GET one at {r}/s (fixed rate)", float(fr[r]["rate"]),
+                     float(fr[r]["p50_ms"]), float(fr[r]["p99_ms"]), int(fr[r]["errors"]), None))
+    return rows
+
+
+def median_rows(rounds):
+    """Cell by cell median over the rounds (the machines are shared and noisy)."""
+    out = []
+    for cells in zip(*rounds):
+        head = cells[0][:2]
+        cols = list(zip(*(c[2:] for c in cells)))
+        out.append(head + tuple(statistics.median(col) if col[0] is not None else None
+                                for col in cols))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--rate", default="500,1000", help="fixed rates (req/s) for GET one")
     ap.add_argument("--build", default=str(ROOT / "build"))
     ap.add_argument("--processes", default="1,2", help="api.processes values to run")
-    ap.add_argument("--threads", type=int, help="api.threads (default: the built-in default)")
+    ap.add_argument("--threads", type=int, default=default_threads(), help="api.threads")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="rounds per api.processes value; cells are the medians")
     a = ap.parse_args()
     build = Path(a.build)
     rates = [int(r) for r in a.rate.split(",")]
@@ -159,41 +210,19 @@ def main():
     rows = []
     try:
         for processes in (int(p) for p in a.processes.split(",")):
-            with tempfile.TemporaryDirectory() as tmp:
-                work = Path(tmp)
-                proc, port, admin, db = start_dbaasd(build, env, processes, work, a.threads)
-                try:
-                    key, dbid = seed(port, admin)
-                    one = f"/api/v1/databases/{dbid}"
-                    # open loop first, on a quiet server; then the closed-loop runs
-                    fr = {r: fixedrate(build, port, one, r, a.seconds, key) for r in rates}
-                    res = {
-                        "GET one": wrk(port, one, LUA_GET.format(key=key), a.seconds, work),
-                        "GET list of 50": wrk(port, "/api/v1/databases?limit=50",
-                                              LUA_GET.format(key=key), a.seconds, work),
-                        "PATCH": wrk(port, one, LUA_PATCH.format(key=key, path=one),
-                                     a.seconds, work),
-                    }
-                    ceil = ceiling(build, env, db, dbid, max(3, a.seconds // 2), processes)
-                finally:
-                    proc.terminate()
-                    proc.wait(30)
-            for name, cname in (("GET one", "get"), ("GET list of 50", "list"), ("PATCH", "patch")):
-                rps, p50, p99, bad = res[name]
-                rows.append((processes, name, rps, p50, p99, bad, ceil[cname]))
-            for r in rates:
-                rows.append((processes, f"GET one at {r}/s (fixed rate)", float(fr[r]["rate"]),
-                             float(fr[r]["p50_ms"]), float(fr[r]["p99_ms"]), int(fr[r]["errors"]),
-                             None))
+            rounds = [one_round(build, env, processes, a.threads, rates, a.seconds)
+                      for _ in range(a.repeat)]
+            rows += median_rows(rounds)
     finally:
         if own is not None:
             subprocess.run([str(ROOT / "scripts/services"), "stop"], env=own)
+    print(f"api.threads = {a.threads}, {a.repeat} round(s) of {a.seconds} s, medians")
     print("| api.processes | request | req/s | p50 ms | p99 ms | non-2xx | driver ceiling ops/s | API / ceiling |")
     print("|---|---|---|---|---|---|---|---|")
     for p, name, rps, p50, p99, bad, c in rows:
         ratio = f"{rps / c:.0%}" if c else "—"
         cs = f"{c:.0f}" if c else "—"
-        print(f"| {p} | {name} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {bad} | {cs} | {ratio} |")
+        print(f"| {p} | {name} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {bad:.0f} | {cs} | {ratio} |")
     return 0
 
 

@@ -300,8 +300,11 @@ int api_idem_begin(struct api_req *q);
 /* After the handler of a claimed request replied: store or release (handler thread). */
 void api_idem_finish(struct api_req *q);
 
-/* doclock.c: one thread at a time read-check-writes the document with ID */
-void api_doc_lock(const char *id);
+/*
+ * doclock.c: one thread at a time read-check-writes the document with ID.
+ * 0 with the lock held, or -1 after replying 503 (waited op_timeout_ms).
+ */
+int api_doc_lock(struct api_req *q, const char *id);
 void api_doc_unlock(const char *id);
 
 /* databases.c, shared with operations.c */

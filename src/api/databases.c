@@ -253,9 +253,13 @@ api_db_create(struct api_req *q)
 		api_reply_verr(q, &e);
 	} else {
 		tenant = q->who.admin ? s.tenant : q->who.tenant;
-		if (check_provider(q, s.provider_id, &prv) == 0 &&
-		    pick_namespace(q, &s, prv, tenant, ns, sizeof(ns)) == 0)
-			insert_db(q, &s, tenant, ns);
+		/* The provider's lock: a DELETE of it checks for databases (providers.c). */
+		if (api_doc_lock(q, s.provider_id) == 0) {
+			if (check_provider(q, s.provider_id, &prv) == 0 &&
+			    pick_namespace(q, &s, prv, tenant, ns, sizeof(ns)) == 0)
+				insert_db(q, &s, tenant, ns);
+			api_doc_unlock(s.provider_id);
+		}
 	}
 	if (prv != NULL)
 		bson_destroy(prv);
@@ -454,7 +458,10 @@ api_db_patch(struct api_req *q)
 
 	if (body == NULL)
 		return;
-	api_doc_lock(q->params[0]);
+	if (api_doc_lock(q, q->params[0]) != 0) {
+		cJSON_Delete(body);
+		return;
+	}
 	for (int i = 0; rc == API_STORE_CONFLICT && i < PATCH_ATTEMPTS; i++) {
 		if (doc != NULL)
 			bson_destroy(doc);
@@ -497,7 +504,10 @@ action(struct api_req *q, const char *field, int value, const char *status, cons
 		return;
 	if ((body = api_body_json(q, 1)) == NULL)
 		return;
-	api_doc_lock(q->params[0]);
+	if (api_doc_lock(q, q->params[0]) != 0) {
+		cJSON_Delete(body);
+		return;
+	}
 	if (api_val_empty(body, &e) != 0) {
 		api_reply_verr(q, &e);
 	} else if (api_db_load(q, q->params[0], &doc) != 0 || check_if_match(q, doc) != 0) {

@@ -15,11 +15,20 @@
  * there is no lock order to get wrong).  Correctness on MongoDB never
  * depends on it; across processes on FerretDB nothing here can restore it
  * (tests/README.md).
+ *
+ * The holder talks to MongoDB and Redis, so with a hanging server it holds
+ * the lock until its own timeouts fire.  Waiting is therefore bounded by
+ * mongodb.op_timeout_ms: a waiter gives up with 503 instead of queueing
+ * behind every earlier waiter's timeouts, which would tie up all handler
+ * threads for a multiple of the timeout.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "api/api_int.h"
+#include "common/log.h"
 
 #define STRIPES 64	/* power of two */
 
@@ -37,10 +46,29 @@ stripe(const char *id)
 	return &stripes[h & (STRIPES - 1)];
 }
 
-void
-api_doc_lock(const char *id)
+int
+api_doc_lock(struct api_req *q, const char *id)
 {
-	pthread_mutex_lock(stripe(id));
+	int64_t ms = q->api->cfg->mongodb.op_timeout_ms;
+	struct timespec until;
+	int rc;
+
+	clock_gettime(CLOCK_REALTIME, &until);	/* pthread_mutex_timedlock's clock */
+	until.tv_sec += (time_t)(ms / 1000);
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	rc = pthread_mutex_timedlock(stripe(id), &until);
+	if (rc == 0)
+		return 0;
+	if (rc != ETIMEDOUT)
+		log_warnx("doclock_failed", "id=%s error=%d", id, rc);
+	api_set_header(q, "Retry-After", API_RETRY_AFTER_S);
+	api_reply_problem(q, 503, NULL, "another request is still changing this resource; retry",
+	    NULL);
+	return -1;
 }
 
 void

@@ -246,7 +246,8 @@ retry(struct api_req *q, const bson_t *op)
 		api_reply_store(q, API_STORE_CONFLICT, "the database has another active operation");
 		return;
 	}
-	api_doc_lock(db_id);	/* doclock.c: claim, requeue and undo as one step */
+	if (api_doc_lock(q, db_id) != 0)	/* doclock.c: claim, requeue and undo as one step */
+		return;
 	rc = claim_database(q, db_id, op_id, &set_here);
 	if (rc != API_STORE_OK) {
 		api_doc_unlock(db_id);

@@ -212,10 +212,12 @@ spawn_threads(struct api_pool *p)
 	for (int i = 0; i < p->nthreads && rc == 0; i++) {
 		p->threads[i].pool = p;
 		rc = pthread_create(&p->threads[i].tid, NULL, thread_main, &p->threads[i]);
-		if (rc == 0)
+		if (rc == 0) {
 			p->threads[i].started = 1;
-		else
-			log_warnx("pthread_create_failed", "thread=%d error=%s", i, strerror(rc));
+		} else {
+			errno = rc;	/* log_warn's strerror_r: threads 0..i-1 already run */
+			log_warn("pthread_create_failed", "thread=%d", i);
+		}
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc == 0 ? 0 : -1;

@@ -208,6 +208,11 @@ api_prv_delete(struct api_req *q)
 
 	if (load_provider(q, &doc) != 0)
 		return;
+	/* Count, then delete, while no create in this process can add a database. */
+	if (api_doc_lock(q, q->params[0]) != 0) {
+		bson_destroy(doc);
+		return;
+	}
 	used = BCON_NEW("provider_id", BCON_UTF8(q->params[0]), "deleted", BCON_BOOL(false));
 	rc = api_store_count(q->mdb, MDB_DATABASES, used, &n);
 	if (rc != API_STORE_OK) {
@@ -223,6 +228,7 @@ api_prv_delete(struct api_req *q)
 			api_reply_store(q, api_store_classify(&err, "delete"), "delete failed");
 		bson_destroy(filter);
 	}
+	api_doc_unlock(q->params[0]);
 	bson_destroy(used);
 	bson_destroy(doc);
 }

@@ -8,6 +8,7 @@ answering what does not need MongoDB, answer 503 at once when its queue is
 full, survive clients that give up, and finish what it started when told to
 stop."""
 import http.client
+import json
 import os
 import signal
 import socket
@@ -65,6 +66,18 @@ def get(port, path, key, timeout=15):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         c.request("GET", path, headers={"Authorization": f"Bearer {key}"})
+        r = c.getresponse()
+        r.read()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}
+    finally:
+        c.close()
+
+
+def patch(port, path, key, body, timeout=15):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.request("PATCH", path, body=json.dumps(body),
+                  headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
         r = c.getresponse()
         r.read()
         return r.status, {k.lower(): v for k, v in r.getheaders()}
@@ -188,3 +201,28 @@ def test_stop_finishes_running_requests(own, tmp_path):
         a.stop()
     assert exited_cleanly(a)
     assert any(e.get("event") == "drained" for e in a.d.events())
+
+
+def test_writers_behind_a_hanging_writer_give_up_after_op_timeout(own, tmp_path):
+    # Writes to one database take turns (doclock.c); with MongoDB hanging, the
+    # first holds its turn until MongoDB answers, and the others must not
+    # queue behind it for good: each gives up after mongodb.op_timeout_ms.
+    a, t, url = start_api(own, tmp_path, **{"api.threads": 4, "mongodb.op_timeout_ms": 800})
+    try:
+        with mongodb_hangs(own):
+            threads, res = in_background(
+                lambda: patch(a.port, url, t.key, {"size": "db.t3.large"}), 3)
+            wait_for(lambda: sum(1 for s, _, _ in res if s == 503) >= 2, 5,
+                     "the writers waiting for their turn to give up")
+            assert a.anon.get("/health").status == 200
+        for th in threads:
+            th.join(timeout=15)
+        busy = [(h, secs) for s, h, secs in res if s == 503]
+        assert sorted(s for s, _, _ in res) == [200, 503, 503], res
+        for h, secs in busy:
+            assert h["retry-after"] == "1" and h["content-type"] == "application/problem+json"
+            assert 0.7 <= secs < 3, secs
+        assert t.get(url).json["size"] == "db.t3.large"
+    finally:
+        a.stop()
+    assert exited_cleanly(a)

@@ -20,6 +20,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("DBAASD_BUILD_DIR", ROOT / "build"))
 _libc = ctypes.CDLL(None, use_errno=True)
+# As the shipped unit does: no /dev/shm/mongoc-PID left by killed processes,
+# whose reuse would add a libmongoc warning to an exact stderr (dbaasd(8)).
+os.environ["MONGOC_DISABLE_SHM"] = "1"
 PR_SET_PDEATHSIG = 1
 
 

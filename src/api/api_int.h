@@ -45,6 +45,7 @@
 #define API_MAX_PARAMS 4
 #define API_JSON_DEPTH 32	/* deepest JSON body accepted */
 #define API_RETRY_AFTER_S "1"	/* Retry-After on 503: our reconnects are that quick */
+#define API_BODY_READ_FACTOR 2	/* libevent reads bodies up to this times api.max_body_bytes */
 #define API_QUEUE_PER_THREAD 32	/* requests waiting for a handler thread, per thread */
 
 struct api_auth;

@@ -366,10 +366,6 @@ api_body_json(struct api_req *q, int empty_ok)
 
 	if (len == 0 && empty_ok)
 		return cJSON_CreateObject();
-	if (len > (size_t)q->api->cfg->api.max_body_bytes) {
-		api_reply_problem(q, 413, NULL, "the body is larger than api.max_body_bytes", NULL);
-		return NULL;
-	}
 	if (ct == NULL || !json_ctype(ct)) {
 		api_reply_problem(q, 415, NULL, "the body must be application/json", NULL);
 		return NULL;

@@ -65,22 +65,21 @@ api_dns_label(const char *s, size_t max)
 }
 
 /* Shape of one field. */
-enum ftype { FT_STR, FT_INT, FT_BOOL, FT_NUM };
 
 static const char *
-ftype_name(enum ftype t)
+ftype_name(enum api_ftype t)
 {
 	switch (t) {
-	case FT_STR: return "a string";
-	case FT_INT: return "an integer";
-	case FT_BOOL: return "a boolean";
+	case API_FT_STR: return "a string";
+	case API_FT_INT: return "an integer";
+	case API_FT_BOOL: return "a boolean";
 	default: return "a number";
 	}
 }
 
 /* Unknown keys, then each listed field's JSON type.  Returns the number of errors. */
-static int
-check_shape(const cJSON *body, const char *const *keys, const enum ftype *types,
+int
+api_val_shape(const cJSON *body, const char *const *keys, const enum api_ftype *types,
     struct api_verr *e)
 {
 	int bad = 0;
@@ -105,9 +104,9 @@ check_shape(const cJSON *body, const char *const *keys, const enum ftype *types,
 		}
 		if (cJSON_IsNull(it))
 			continue;
-		int ok = types[k] == FT_STR ? cJSON_IsString(it) :
-		    types[k] == FT_BOOL ? cJSON_IsBool(it) : cJSON_IsNumber(it);
-		if (ok && types[k] == FT_INT) {
+		int ok = types[k] == API_FT_STR ? cJSON_IsString(it) :
+		    types[k] == API_FT_BOOL ? cJSON_IsBool(it) : cJSON_IsNumber(it);
+		if (ok && types[k] == API_FT_INT) {
 			double d = it->valuedouble;
 			ok = d == (double)(int64_t)d && d > -JSON_MAX_EXACT_INT && d < JSON_MAX_EXACT_INT;
 		}
@@ -119,8 +118,8 @@ check_shape(const cJSON *body, const char *const *keys, const enum ftype *types,
 	return bad;
 }
 
-static const cJSON *
-field(const cJSON *body, const char *key)
+const cJSON *
+api_val_field(const cJSON *body, const char *key)
 {
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(body, key);
 
@@ -130,7 +129,7 @@ field(const cJSON *body, const char *key)
 static const char *
 str_field(const cJSON *body, const char *key)
 {
-	const cJSON *it = field(body, key);
+	const cJSON *it = api_val_field(body, key);
 
 	return it != NULL ? it->valuestring : NULL;
 }
@@ -139,7 +138,7 @@ static void
 require(const cJSON *body, const char *const *names, struct api_verr *e)
 {
 	for (; *names != NULL; names++)
-		if (field(body, *names) == NULL)
+		if (api_val_field(body, *names) == NULL)
 			api_verr_add(e, 400, *names, "required");
 }
 
@@ -254,8 +253,8 @@ check_storage_range(int64_t gb, struct api_verr *e)
 
 static const char *const db_create_keys[] = { "name", "engine", "version", "size", "replicas",
 	"storage_gb", "provider_id", "namespace", "deletion_policy", "tenant", NULL };
-static const enum ftype db_create_types[] = { FT_STR, FT_STR, FT_STR, FT_STR, FT_INT,
-	FT_INT, FT_STR, FT_STR, FT_STR, FT_STR };
+static const enum api_ftype db_create_types[] = { API_FT_STR, API_FT_STR, API_FT_STR, API_FT_STR, API_FT_INT,
+	API_FT_INT, API_FT_STR, API_FT_STR, API_FT_STR, API_FT_STR };
 
 static void
 fill_db_spec(const cJSON *body, struct api_db_spec *o)
@@ -269,7 +268,7 @@ fill_db_spec(const cJSON *body, struct api_db_spec *o)
 	const cJSON *it;
 
 	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
-		if (field(body, bits[i].key) != NULL)
+		if (api_val_field(body, bits[i].key) != NULL)
 			o->set |= bits[i].bit;
 	o->name = str_field(body, "name");
 	o->version = str_field(body, "version");
@@ -278,9 +277,9 @@ fill_db_spec(const cJSON *body, struct api_db_spec *o)
 	o->namespace = str_field(body, "namespace");
 	o->deletion_policy = str_field(body, "deletion_policy");
 	o->tenant = str_field(body, "tenant");
-	if ((it = field(body, "replicas")) != NULL)
+	if ((it = api_val_field(body, "replicas")) != NULL)
 		o->replicas = (int64_t)it->valuedouble;
-	if ((it = field(body, "storage_gb")) != NULL)
+	if ((it = api_val_field(body, "storage_gb")) != NULL)
 		o->storage_gb = (int64_t)it->valuedouble;
 }
 
@@ -317,7 +316,7 @@ api_val_db_create(const cJSON *body, const struct cfg *cfg, int admin,
 	const char *engine;
 
 	memset(o, 0, sizeof(*o));
-	if (check_shape(body, db_create_keys, db_create_types, e) > 0)
+	if (api_val_shape(body, db_create_keys, db_create_types, e) > 0)
 		return -1;
 	require(body, required, e);
 	if (e->errors != NULL)
@@ -339,7 +338,7 @@ api_val_db_create(const cJSON *body, const struct cfg *cfg, int admin,
 }
 
 static const char *const db_patch_keys[] = { "size", "replicas", "storage_gb", "version", NULL };
-static const enum ftype db_patch_types[] = { FT_STR, FT_INT, FT_INT, FT_STR };
+static const enum api_ftype db_patch_types[] = { API_FT_STR, API_FT_INT, API_FT_INT, API_FT_STR };
 
 int
 api_val_db_patch(const cJSON *body, const struct cfg *cfg, const struct api_db_current *cur,
@@ -348,7 +347,7 @@ api_val_db_patch(const cJSON *body, const struct cfg *cfg, const struct api_db_c
 	const char *ename = cfg_engine_name(cur->engine);
 
 	memset(o, 0, sizeof(*o));
-	if (check_shape(body, db_patch_keys, db_patch_types, e) > 0)
+	if (api_val_shape(body, db_patch_keys, db_patch_types, e) > 0)
 		return -1;
 	fill_db_spec(body, o);
 	o->engine = cur->engine;
@@ -380,9 +379,9 @@ int
 api_val_empty(const cJSON *body, struct api_verr *e)
 {
 	static const char *const none[] = { NULL };
-	static const enum ftype no_types[] = { FT_STR };
+	static const enum api_ftype no_types[] = { API_FT_STR };
 
-	return check_shape(body, none, no_types, e) > 0 ? -1 : 0;
+	return api_val_shape(body, none, no_types, e) > 0 ? -1 : 0;
 }
 
 /* ---- API keys ---- */
@@ -391,11 +390,11 @@ int
 api_val_key(const cJSON *body, struct api_key_spec *o, struct api_verr *e)
 {
 	static const char *const keys[] = { "role", "tenant", "name", NULL };
-	static const enum ftype types[] = { FT_STR, FT_STR, FT_STR };
+	static const enum api_ftype types[] = { API_FT_STR, API_FT_STR, API_FT_STR };
 	static const char *const required[] = { "role", NULL };
 
 	memset(o, 0, sizeof(*o));
-	if (check_shape(body, keys, types, e) > 0)
+	if (api_val_shape(body, keys, types, e) > 0)
 		return -1;
 	require(body, required, e);
 	if (e->errors != NULL)

@@ -34,6 +34,19 @@ void api_verr_clear(struct api_verr *e);
 #define API_NS_MAX 63
 #define API_STORAGE_MAX 65536
 
+/* The JSON type a body field must have (api_val_shape). */
+enum api_ftype { API_FT_STR, API_FT_INT, API_FT_BOOL, API_FT_NUM };
+
+/*
+ * Shape of BODY: an object whose keys are all in KEYS (NULL-terminated),
+ * each at most once and of the matching TYPES entry (null = absent).
+ * Returns the number of errors added to E (400s).
+ */
+int api_val_shape(const cJSON *body, const char *const *keys, const enum api_ftype *types,
+    struct api_verr *e);
+/* BODY's member KEY, or NULL when absent or null. */
+const cJSON *api_val_field(const cJSON *body, const char *key);
+
 /* 1 if S is a DNS-1123 label of at most MAX characters. */
 int api_dns_label(const char *s, size_t max);
 

@@ -15,50 +15,18 @@
 static const char *const conn_keys[] = { "server", "ca_data", "token", "client_cert",
 	"client_key", "insecure_skip_tls_verify", NULL };
 
-static const cJSON *
-get(const cJSON *body, const char *key)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(body, key);
-
-	return it != NULL && !cJSON_IsNull(it) ? it : NULL;
-}
-
 /* Unknown keys and JSON types. */
 static int
 shape(const cJSON *body, struct api_verr *e)
 {
-	static const char *const strs[] = { "name", "kubeconfig", "context", "server", "ca_data",
-		"token", "client_cert", "client_key", "default_namespace", NULL };
-	static const char *const bools[] = { "insecure_skip_tls_verify", "enabled", NULL };
+	static const char *const keys[] = { "name", "kubeconfig", "context", "server", "ca_data",
+		"token", "client_cert", "client_key", "default_namespace", "insecure_skip_tls_verify",
+		"enabled", "qps", "burst", NULL };
+	static const enum api_ftype types[] = { API_FT_STR, API_FT_STR, API_FT_STR, API_FT_STR,
+		API_FT_STR, API_FT_STR, API_FT_STR, API_FT_STR, API_FT_STR, API_FT_BOOL, API_FT_BOOL,
+		API_FT_NUM, API_FT_INT };
 
-	if (!cJSON_IsObject(body)) {
-		api_verr_add(e, 400, "", "the body must be a JSON object");
-		return -1;
-	}
-	for (const cJSON *it = body->child; it != NULL; it = it->next) {
-		int is_str = 0, is_bool = 0;
-		for (const char *const *k = strs; *k != NULL; k++)
-			is_str |= strcmp(*k, it->string) == 0;
-		for (const char *const *k = bools; *k != NULL; k++)
-			is_bool |= strcmp(*k, it->string) == 0;
-		if (!is_str && !is_bool && strcmp(it->string, "qps") != 0 &&
-		    strcmp(it->string, "burst") != 0)
-			api_verr_add(e, 400, it->string, "unknown field");
-		else if (cJSON_GetObjectItemCaseSensitive(body, it->string) != it)
-			api_verr_add(e, 400, it->string, "field given twice");
-		else if (cJSON_IsNull(it))
-			continue;
-		else if (is_str && !cJSON_IsString(it))
-			api_verr_add(e, 400, it->string, "must be a string");
-		else if (is_bool && !cJSON_IsBool(it))
-			api_verr_add(e, 400, it->string, "must be a boolean");
-		else if (!is_str && !is_bool && !cJSON_IsNumber(it))
-			api_verr_add(e, 400, it->string, "must be a number");
-		else if (strcmp(it->string, "burst") == 0 &&
-		    it->valuedouble != (double)(int64_t)it->valuedouble)
-			api_verr_add(e, 400, it->string, "must be an integer");
-	}
-	return e->errors != NULL ? -1 : 0;
+	return api_val_shape(body, keys, types, e) != 0 ? -1 : 0;
 }
 
 static int
@@ -126,7 +94,7 @@ check_conn(const struct api_kubeconn *c, const char *from, struct api_verr *e)
 static char *
 dup_str(const cJSON *body, const char *key)
 {
-	const cJSON *it = get(body, key);
+	const cJSON *it = api_val_field(body, key);
 
 	return it != NULL ? strdup(it->valuestring) : NULL;
 }
@@ -134,7 +102,7 @@ dup_str(const cJSON *body, const char *key)
 static void
 conn_from_fields(const cJSON *body, struct api_provider_spec *o, struct api_verr *e)
 {
-	const cJSON *ins = get(body, "insecure_skip_tls_verify");
+	const cJSON *ins = api_val_field(body, "insecure_skip_tls_verify");
 
 	o->conn.server = dup_str(body, "server");
 	o->conn.ca_data = dup_str(body, "ca_data");
@@ -153,12 +121,12 @@ conn_from_fields(const cJSON *body, struct api_provider_spec *o, struct api_verr
 static void
 conn_from_kubeconfig(const cJSON *body, struct api_provider_spec *o, struct api_verr *e)
 {
-	const char *text = get(body, "kubeconfig")->valuestring;
-	const cJSON *ctx = get(body, "context");
+	const char *text = api_val_field(body, "kubeconfig")->valuestring;
+	const cJSON *ctx = api_val_field(body, "context");
 	char err[256];
 
 	for (const char *const *k = conn_keys; *k != NULL; k++)
-		if (get(body, *k) != NULL)
+		if (api_val_field(body, *k) != NULL)
 			api_verr_add(e, 422, *k, "cannot be combined with kubeconfig");
 	if (e->errors != NULL)
 		return;
@@ -175,33 +143,33 @@ check_scalars(const cJSON *body, struct api_provider_spec *o, struct api_verr *e
 {
 	const cJSON *it;
 
-	if ((it = get(body, "name")) != NULL) {
+	if ((it = api_val_field(body, "name")) != NULL) {
 		o->set |= PRF_NAME;
 		o->name = it->valuestring;
 		if (!api_dns_label(o->name, API_NS_MAX))
 			api_verr_add(e, 422, "name", "must be a DNS-1123 label of at most %d characters",
 			    API_NS_MAX);
 	}
-	if ((it = get(body, "default_namespace")) != NULL) {
+	if ((it = api_val_field(body, "default_namespace")) != NULL) {
 		o->set |= PRF_NAMESPACE;
 		o->default_namespace = it->valuestring;
 		if (o->default_namespace[0] != '\0' && !api_dns_label(o->default_namespace, API_NS_MAX))
 			api_verr_add(e, 422, "default_namespace",
 			    "must be empty or a DNS-1123 label of at most %d characters", API_NS_MAX);
 	}
-	if ((it = get(body, "qps")) != NULL) {
+	if ((it = api_val_field(body, "qps")) != NULL) {
 		o->set |= PRF_QPS;
 		o->qps = it->valuedouble;
 		if (!(o->qps >= 0.1 && o->qps <= 10000))
 			api_verr_add(e, 422, "qps", "must be between 0.1 and 10000");
 	}
-	if ((it = get(body, "burst")) != NULL) {
+	if ((it = api_val_field(body, "burst")) != NULL) {
 		o->set |= PRF_BURST;
 		o->burst = (int64_t)it->valuedouble;
 		if (o->burst < 1 || o->burst > 10000)
 			api_verr_add(e, 422, "burst", "must be between 1 and 10000");
 	}
-	if ((it = get(body, "enabled")) != NULL) {
+	if ((it = api_val_field(body, "enabled")) != NULL) {
 		o->set |= PRF_ENABLED;
 		o->enabled = cJSON_IsTrue(it);
 	}
@@ -211,7 +179,7 @@ static int
 any_conn_field(const cJSON *body)
 {
 	for (const char *const *k = conn_keys; *k != NULL; k++)
-		if (get(body, *k) != NULL)
+		if (api_val_field(body, *k) != NULL)
 			return 1;
 	return 0;
 }
@@ -222,16 +190,16 @@ api_val_provider(const cJSON *body, int patch, struct api_provider_spec *o, stru
 	memset(o, 0, sizeof(*o));
 	if (shape(body, e) != 0)
 		return -1;
-	if (!patch && get(body, "name") == NULL)
+	if (!patch && api_val_field(body, "name") == NULL)
 		api_verr_add(e, 400, "name", "required");
-	if (!patch && get(body, "kubeconfig") == NULL && get(body, "server") == NULL)
+	if (!patch && api_val_field(body, "kubeconfig") == NULL && api_val_field(body, "server") == NULL)
 		api_verr_add(e, 400, "server", "required (or give a kubeconfig)");
 	if (e->errors != NULL)
 		return -1;
 	check_scalars(body, o, e);
-	if (get(body, "context") != NULL && get(body, "kubeconfig") == NULL)
+	if (api_val_field(body, "context") != NULL && api_val_field(body, "kubeconfig") == NULL)
 		api_verr_add(e, 422, "context", "only meaningful with kubeconfig");
-	else if (get(body, "kubeconfig") != NULL) {
+	else if (api_val_field(body, "kubeconfig") != NULL) {
 		o->set |= PRF_CONN;
 		conn_from_kubeconfig(body, o, e);
 	} else if (any_conn_field(body)) {

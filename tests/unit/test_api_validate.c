@@ -226,6 +226,8 @@ static const struct vcase provider_cases[] = {
 	{ "{\"name\": \"k\", \"server\": \"https://k\", \"token\": \"a b\"}", 422, "token", "printable" },
 	{ "{\"name\": \"k\", \"server\": \"https://k\", \"qps\": \"5\"}", 400, "qps", "number" },
 	{ "{\"name\": \"k\", \"server\": \"https://k\", \"enabled\": 1}", 400, "enabled", "boolean" },
+	{ "{\"name\": \"k\", \"server\": \"https://k\", \"burst\": 2.5}", 400, "burst", "integer" },
+	{ "{\"name\": \"k\", \"server\": \"https://k\", \"burst\": 1e300}", 400, "burst", "integer" },
 	{ "{\"name\": \"k\", \"kubeconfig\": \"x: 1\", \"token\": \"t\"}", 422, "token", "combined" },
 	{ "{\"name\": \"k\", \"kubeconfig\": \"x: 1\"}", 422, "kubeconfig", "current-context" },
 };

@@ -265,6 +265,9 @@ void api_count_failure(const char *service);
 int api_store_classify(const bson_error_t *err, const char *what);
 /* Find the document with _id ID; *OUT (caller destroys) on API_STORE_OK. */
 int api_store_get(struct mdb *m, enum mdb_coll c, const char *id, bson_t **out);
+/* The same for the document whose FIELD is VALUE (a unique index). */
+int api_store_get_by(struct mdb *m, enum mdb_coll c, const char *field, const char *value,
+    bson_t **out);
 typedef int api_store_each_fn(const bson_t *doc, void *arg);
 /* Run find(FILTER) sorted by _id descending, at most LIMIT docs, EACH per doc. */
 int api_store_find(struct mdb *m, enum mdb_coll c, const bson_t *filter, int limit,

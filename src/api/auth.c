@@ -95,37 +95,28 @@ slot(struct api *a, const char *hash)
 static int
 verify(struct mdb *m, const char *hash, struct auth_entry *e)
 {
-	bson_t *filter = BCON_NEW("hash", BCON_UTF8(hash));
-	bson_t *opts = mdb_opts(m);
-	mongoc_cursor_t *cur;
-	const bson_t *doc;
-	bson_error_t err;
-	int rc = API_STORE_OK;
+	bson_t *doc = NULL;
+	int rc = api_store_get_by(m, MDB_API_KEYS, "hash", hash, &doc);
+	const char *id, *role, *tenant;
 
 	memset(e, 0, sizeof(*e));
-	BSON_APPEND_INT64(opts, "limit", 1);
-	cur = mongoc_collection_find_with_opts(m->coll[MDB_API_KEYS], filter, opts, NULL);
-	if (mongoc_cursor_next(cur, &doc)) {
-		const char *id = api_bson_str(doc, "_id"), *role = api_bson_str(doc, "role");
-		const char *tenant = api_bson_str(doc, "tenant");
-		if (id != NULL && role != NULL) {
-			e->found = 1;
-			snprintf(e->who.key_id, sizeof(e->who.key_id), "%s", id);
-			snprintf(e->who.tenant, sizeof(e->who.tenant), "%s", tenant != NULL ? tenant : "");
-			e->who.admin = strcmp(role, "admin") == 0;
-			e->found = e->who.admin || e->who.tenant[0] != '\0';
-		}
-	} else if (mongoc_cursor_error(cur, &err)) {
-		rc = api_store_classify(&err, "find api_key");
+	if (rc == API_STORE_NOTFOUND)
+		rc = API_STORE_OK;	/* remembered as not found */
+	if (rc != API_STORE_OK)
+		return rc;
+	if (doc != NULL && (id = api_bson_str(doc, "_id")) != NULL &&
+	    (role = api_bson_str(doc, "role")) != NULL) {
+		tenant = api_bson_str(doc, "tenant");
+		snprintf(e->who.key_id, sizeof(e->who.key_id), "%s", id);
+		snprintf(e->who.tenant, sizeof(e->who.tenant), "%s", tenant != NULL ? tenant : "");
+		e->who.admin = strcmp(role, "admin") == 0;
+		e->found = e->who.admin || e->who.tenant[0] != '\0';
 	}
-	mongoc_cursor_destroy(cur);
-	bson_destroy(opts);
-	bson_destroy(filter);
-	if (rc == API_STORE_OK) {
-		snprintf(e->hash, sizeof(e->hash), "%s", hash);
-		e->verified_ms = clk_mono_ms();
-	}
-	return rc;
+	if (doc != NULL)
+		bson_destroy(doc);
+	snprintf(e->hash, sizeof(e->hash), "%s", hash);
+	e->verified_ms = clk_mono_ms();
+	return API_STORE_OK;
 }
 
 /* The key in "Authorization: Bearer KEY", or NULL. */

@@ -64,7 +64,14 @@ api_store_classify(const bson_error_t *err, const char *what)
 int
 api_store_get(struct mdb *m, enum mdb_coll c, const char *id, bson_t **out)
 {
-	bson_t *filter = BCON_NEW("_id", BCON_UTF8(id));
+	return api_store_get_by(m, c, "_id", id, out);
+}
+
+int
+api_store_get_by(struct mdb *m, enum mdb_coll c, const char *field, const char *value,
+    bson_t **out)
+{
+	bson_t *filter = BCON_NEW(field, BCON_UTF8(value));
 	bson_t *opts = mdb_opts(m);
 	mongoc_cursor_t *cur;
 	const bson_t *doc;

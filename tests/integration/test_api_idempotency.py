@@ -145,3 +145,6 @@ def test_actions_accept_the_header(api, env):
     r1 = t.post(f"{V1}/databases/{d['id']}/pause", headers=h)
     r2 = t.post(f"{V1}/databases/{d['id']}/pause", headers=h)
     assert r1.status == r2.status == 202 and r1.json == r2.json
+    # pause is idempotent by itself: only the header proves the reply was replayed
+    assert "idempotent-replayed" not in r1.headers
+    assert r2.headers.get("idempotent-replayed") == "true"

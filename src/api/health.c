@@ -15,6 +15,8 @@
 #include "common/json.h"
 #include "common/log.h"
 
+#define FORGET_MAX 64	/* stale heartbeats dropped per /health */
+
 #define HB_FORGET_MS (10 * 60 * 1000)	/* delete heartbeats silent this long */
 
 struct summary {
@@ -71,7 +73,7 @@ summarise(const struct api *a, const redisReply *rep, struct summary *sm, const 
 		hb = json_parse_strict(v->str, v->len, 4, NULL);
 		if (hb == NULL || json_get_i64(hb, "", "at_ms", 1, 0, INT64_MAX / 2, &at, NULL) != 0) {
 			log_debug("heartbeat_malformed", "field=%s", f->str);
-		} else if (now - at > HB_FORGET_MS && *nforget < 64) {
+		} else if (now - at > HB_FORGET_MS && *nforget < FORGET_MAX) {
 			forget[(*nforget)++] = f->str;
 		} else if (now - at <= stale) {
 			count_one(sm, hb);
@@ -105,12 +107,26 @@ components(const struct api *a, const struct summary *sm)
 	return c;
 }
 
+/* Drop the heartbeats of processes that are gone: one HDEL for all of them. */
+static void
+forget_stale(struct rds *r, const char *key, const char **fields, size_t n)
+{
+	const char *argv[2 + FORGET_MAX];
+
+	if (n == 0 || n > FORGET_MAX)
+		return;
+	argv[0] = "HDEL";
+	argv[1] = key;
+	memcpy(argv + 2, fields, n * sizeof(*fields));
+	freeReplyObject(rds_commandargv(r, 2 + (int)n, argv, NULL));
+}
+
 void
 api_health(struct api_req *q)
 {
 	const struct api *a = q->api;
 	struct summary sm;
-	const char *forget[64];
+	const char *forget[FORGET_MAX];
 	size_t nforget = 0;
 	char key[160];
 	redisReply *rep;
@@ -123,8 +139,7 @@ api_health(struct api_req *q)
 	ok = rep != NULL && rep->type == REDIS_REPLY_ARRAY;
 	if (ok)
 		summarise(a, rep, &sm, forget, &nforget);
-	for (size_t i = 0; i < nforget; i++)
-		freeReplyObject(rds_command(q->redis, "HDEL %s %s", key, forget[i]));
+	forget_stale(q->redis, key, forget, nforget);
 	comp = components(a, &sm);
 	ok = ok && sm.api > 0 && sm.workers > 0 && (sm.reconciler > 0 || !a->cfg->reconciler.enabled);
 	cJSON_AddStringToObject(body, "status", ok ? "healthy" : "degraded");

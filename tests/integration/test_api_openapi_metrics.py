@@ -3,7 +3,9 @@ the server: every documented path and method is routed, answers with a
 documented status and carries the documented required fields; every route of
 src/api/router.c is documented.  GET /metrics passes promtool and shows what
 the service does."""
+import json
 import re
+import time
 
 import pytest
 
@@ -222,3 +224,18 @@ def test_operation_counts_by_type_and_status(api, ids):
         t = api.anon.get("/metrics").text
         return 'dbaas_operations{type="expand_volume",status="failed"} 2' in t
     wait_for(counted, 10, "the cached operation counts to refresh")
+
+
+def test_health_forgets_processes_silent_for_ten_minutes(api):
+    r = api.services.redis()
+    key = api.prefix + "heartbeats"
+    live = set(r.hkeys(key))
+    assert live, "the running roles heartbeat"
+    old = int(time.time() * 1000) - 11 * 60 * 1000
+    gone = {f"worker:{999990 + i}": json.dumps({"at_ms": old, "role": "worker"}) for i in range(3)}
+    r.hset(key, mapping=gone)
+    h = api.anon.get("/health")
+    assert h.status == 200 and h.json["status"] == "healthy", h
+    left = set(r.hkeys(key))
+    assert not left & set(gone), left     # all three dropped, by one HDEL
+    assert live <= left                   # the live ones kept

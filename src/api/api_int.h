@@ -48,6 +48,13 @@
 #define API_BODY_READ_FACTOR 2	/* libevent reads bodies up to this times api.max_body_bytes */
 #define API_QUEUE_PER_THREAD 32	/* requests waiting for a handler thread, per thread */
 
+/* HELP of the API's own metric families: registered where counted, declared in metrics_render.c */
+#define API_HELP_AUTH "API key checks by outcome (cache_hit, verified, rejected)"
+#define API_HELP_NUDGE "reconciler nudges the API could not push (Redis unavailable)"
+#define API_HELP_REQS "HTTP requests answered by the API, by route, method and status code"
+#define API_HELP_LAT "time from reading a request to sending its reply, by route, method and code"
+#define API_HELP_DEP "requests of the API that MongoDB or Redis could not serve"
+
 struct api_auth;
 struct api_opstats;
 struct api_pool;
@@ -188,6 +195,8 @@ struct api_req *api_req_new(struct api *a, struct evhttp_request *req);
 void api_req_send(struct api_req *q);
 /* Free Q without replying; its request dies with its connection (loop thread). */
 void api_req_free(struct api_req *q);
+/* "GET", "POST", ... for M ("OTHER" for methods the API does not route). */
+const char *api_method_name(enum evhttp_cmd_type m);
 /* 503 + Retry-After: every handler thread is busy and the queue is full. */
 void api_reply_busy(struct api_req *q);
 /* Reply BODY (consumed) as JSON with STATUS. */
@@ -238,6 +247,8 @@ void api_auth_forget(struct api *a, const char *key_id);
 int api_key_generate(char *out, size_t n);
 /* Hex SHA-256 of KEY into HEX (65 bytes). */
 void api_key_hash(const char *key, char hex[65]);
+/* SHA-256 of EXTRA (with its NUL, when not NULL) then DATA, as hex; "" on failure. */
+void api_sha256_hex(const void *data, size_t len, const char *extra, char hex[65]);
 /* 1 if KEY has the shape of a key (length, characters). */
 int api_key_wellformed(const char *key);
 /* Read a key file: 0, or -1 with ERR (unreadable or malformed). */
@@ -292,6 +303,8 @@ void api_json_to_bson(const cJSON *obj, bson_t *b);
 #define API_CURSOR_MAX 96
 /* Encode the id ID as an opaque cursor. */
 void api_cursor_encode(const char *id, char *out, size_t n);
+/* Unpadded base64url of IN[N] into OUT (NUL-terminated, truncated to fit OUTN). */
+void api_b64u_encode(const unsigned char *in, size_t n, char *out, size_t outn);
 /* Decode CURSOR, which must carry an id with PREFIX; 0 or -1. */
 int api_cursor_decode(const char *cursor, const char *prefix, char *id, size_t n);
 

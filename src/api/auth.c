@@ -75,7 +75,7 @@ count(const char *result)
 {
 	static struct met_family *_Atomic cache;
 	struct met_family *f = met_family_cached(&cache, "dbaas_api_auth_total", MET_COUNTER,
-	    "API key checks by outcome (cache_hit, verified, rejected)", NULL, 0);
+	    API_HELP_AUTH, NULL, 0);
 	char labels[64];
 
 	snprintf(labels, sizeof(labels), "result=\"%s\"", result);

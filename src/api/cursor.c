@@ -17,8 +17,8 @@
 
 static const char b64u[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-static void
-b64u_encode(const unsigned char *in, size_t n, char *out, size_t outn)
+void
+api_b64u_encode(const unsigned char *in, size_t n, char *out, size_t outn)
 {
 	size_t o = 0;
 
@@ -80,7 +80,7 @@ api_cursor_encode(const char *id, char *out, size_t n)
 	char raw[API_CURSOR_MAX];
 
 	snprintf(raw, sizeof(raw), CURSOR_TAG "%s", id);
-	b64u_encode((const unsigned char *)raw, strlen(raw), out, n);
+	api_b64u_encode((const unsigned char *)raw, strlen(raw), out, n);
 }
 
 int

@@ -54,7 +54,7 @@ api_nudge(struct rds *r, const char *database_id)
 	rep = rds_command(r, "LPUSH %s %s", key, database_id);
 	if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
 		met_add(met_family_cached(&cache, "dbaas_api_nudge_failures_total", MET_COUNTER,
-		    "reconciler nudges the API could not push (Redis unavailable)", NULL, 0), "", 1);
+		    API_HELP_NUDGE, NULL, 0), "", 1);
 		api_count_failure("redis");
 		log_warnx("nudge_failed", "database=%s error=%s", database_id, r->err);
 	}
@@ -285,10 +285,7 @@ list_filter(struct api_req *q, struct evkeyvalq *qs, bson_t *f)
 		BSON_APPEND_UTF8(f, "engine", v);
 	}
 	if ((v = evhttp_find_header(qs, "status")) != NULL) {
-		size_t i = 0;
-		while (statuses[i] != NULL && strcmp(statuses[i], v) != 0)
-			i++;
-		if (statuses[i] == NULL) {
+		if (!api_in_list(v, statuses)) {
 			api_reply_field(q, 400, "status", "unknown status");
 			return -1;
 		}

@@ -169,8 +169,8 @@ job_drop(struct api_job *j)
 	api_req_free((struct api_req *)j);
 }
 
-static const char *
-method_name(enum evhttp_cmd_type m)
+const char *
+api_method_name(enum evhttp_cmd_type m)
 {
 	switch (m) {
 	case EVHTTP_REQ_GET: return "GET";
@@ -193,13 +193,13 @@ record(const struct api_req *q, int status, double seconds)
 	char route[160], labels[MET_LABELS_MAX];
 
 	reqs = met_family_cached(&reqs_cache, "dbaas_http_requests_total", MET_COUNTER,
-	    "HTTP requests answered by the API, by route, method and status code", NULL, 0);
+	    API_HELP_REQS, NULL, 0);
 	lat = met_family_cached(&lat_cache, "dbaas_http_request_duration_seconds", MET_HISTOGRAM,
-	    "time from reading a request to sending its reply, by route, method and code",
+	    API_HELP_LAT,
 	    latency_bounds, sizeof(latency_bounds) / sizeof(latency_bounds[0]));
 	met_label_escape(q->route != NULL ? q->route : "unmatched", route, sizeof(route));
 	snprintf(labels, sizeof(labels), "route=\"%s\",method=\"%s\",code=\"%d\"", route,
-	    method_name(q->method), status);
+	    api_method_name(q->method), status);
 	met_add(reqs, labels, 1);
 	met_observe(lat, labels, seconds);
 }
@@ -246,7 +246,7 @@ api_req_send(struct api_req *q)
 	secs = (double)(clk_mono_us() - q->start_us) / 1e6;
 	record(q, q->status, secs);
 	log_info("http_request", "method=%s path=%s status=%d ms=%.3f request_id=%s key=%s",
-	    method_name(q->method), q->path, q->status, secs * 1000.0, q->request_id,
+	    api_method_name(q->method), q->path, q->status, secs * 1000.0, q->request_id,
 	    q->who.key_id);
 	api_req_free(q);
 }

@@ -19,31 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "api/api_int.h"
 #include "common/json.h"
 #include "common/log.h"
 
 #define PENDING_TTL_S 60	/* far beyond any handler: MongoDB and Redis timeouts bound them */
-
-static void
-sha256_hex(const void *data, size_t len, const char *extra, char hex[65])
-{
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-
-	hex[0] = '\0';
-	if (c == NULL)
-		return;
-	if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
-	    (extra == NULL || EVP_DigestUpdate(c, extra, strlen(extra) + 1) == 1) &&
-	    EVP_DigestUpdate(c, data, len) == 1 && EVP_DigestFinal_ex(c, md, &n) == 1)
-		for (unsigned i = 0; i < n; i++)
-			snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	EVP_MD_CTX_free(c);
-}
 
 static int
 header_ok(const char *v)
@@ -128,8 +108,8 @@ api_idem_begin(struct api_req *q)
 		api_reply_field(q, 400, "Idempotency-Key", "must be 1 to 255 printable ASCII characters");
 		return 0;
 	}
-	sha256_hex(hv, strlen(hv), NULL, kh);
-	sha256_hex(q->body, q->body_len, q->path, rh);
+	api_sha256_hex(hv, strlen(hv), NULL, kh);
+	api_sha256_hex(q->body, q->body_len, q->path, rh);
 	rds_key(&q->redis->p, key, sizeof(key), "idem:%s:%s", q->who.key_id, kh);
 	snprintf(marker, sizeof(marker), "P:%s", rh);
 	snprintf(ttl, sizeof(ttl), "%d", q->api->cfg->api.idempotency_ttl_s < PENDING_TTL_S ?

@@ -20,45 +20,42 @@
 
 #define KEY_RANDOM_BYTES 32
 
-static const char b64u[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 int
 api_key_generate(char *out, size_t n)
 {
-	unsigned char r[KEY_RANDOM_BYTES + 1];
+	unsigned char r[KEY_RANDOM_BYTES];
 	size_t o;
 
 	if (n < sizeof(API_KEY_PREFIX) + 44 || rnd_secure(r, KEY_RANDOM_BYTES) != 0)
 		return -1;
-	r[KEY_RANDOM_BYTES] = 0;
 	o = (size_t)snprintf(out, n, "%s", API_KEY_PREFIX);
-	/* 32 bytes = 10 groups of 3 + 2 bytes: 43 characters, no padding. */
-	for (size_t i = 0; i < KEY_RANDOM_BYTES; i += 3) {
-		unsigned v = (unsigned)r[i] << 16 | (unsigned)r[i + 1] << 8 |
-		    (i + 2 < KEY_RANDOM_BYTES ? r[i + 2] : 0);
-		out[o++] = b64u[(v >> 18) & 63];
-		out[o++] = b64u[(v >> 12) & 63];
-		out[o++] = b64u[(v >> 6) & 63];
-		if (i + 2 < KEY_RANDOM_BYTES)
-			out[o++] = b64u[v & 63];
-	}
-	out[o] = '\0';
+	api_b64u_encode(r, KEY_RANDOM_BYTES, out + o, n - o);	/* 43 characters, no padding */
 	OPENSSL_cleanse(r, sizeof(r));
 	return 0;
 }
 
 void
+api_sha256_hex(const void *data, size_t len, const char *extra, char hex[65])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	hex[0] = '\0';
+	if (c == NULL)
+		return;
+	if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
+	    (extra == NULL || EVP_DigestUpdate(c, extra, strlen(extra) + 1) == 1) &&
+	    EVP_DigestUpdate(c, data, len) == 1 && EVP_DigestFinal_ex(c, md, &n) == 1)
+		for (unsigned i = 0; i < n; i++)
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	EVP_MD_CTX_free(c);
+}
+
+void
 api_key_hash(const char *key, char hex[65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	if (EVP_Digest(key, strlen(key), md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
-		hex[0] = '\0';
-		return;
-	}
-	for (unsigned i = 0; i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	api_sha256_hex(key, strlen(key), NULL, hex);
 }
 
 int
@@ -68,9 +65,13 @@ api_key_wellformed(const char *key)
 
 	if (n < API_KEY_MIN || n > API_KEY_MAX)
 		return 0;
-	for (; *key != '\0'; key++)
-		if (strchr(b64u, *key) == NULL && strchr(".~+/=", *key) == NULL)
+	for (; *key != '\0'; key++) {
+		char c = *key;
+		int alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		/* base64url, plus what other token generators use */
+		if (!alnum && strchr("-_.~+/=", c) == NULL)
 			return 0;
+	}
 	return 1;
 }
 

@@ -60,15 +60,11 @@ static const struct { const char *name, *type, *help; } declared[] = {
 	{ "dbaas_provider_circuit_state", "gauge",
 	  "circuit breaker per provider: 0 closed, 1 half-open, 2 open" },
 	{ "dbaas_reconciler_leader", "gauge", "1 on the reconciler holding the lease" },
-	{ "dbaas_http_requests_total", "counter",
-	  "HTTP requests answered by the API, by route, method and status code" },
-	{ "dbaas_http_request_duration_seconds", "histogram",
-	  "time from reading a request to sending its reply, by route, method and code" },
-	{ "dbaas_api_dependency_failures_total", "counter",
-	  "requests of the API that MongoDB or Redis could not serve" },
-	{ "dbaas_api_nudge_failures_total", "counter",
-	  "reconciler nudges the API could not push (Redis unavailable)" },
-	{ "dbaas_api_auth_total", "counter", "API key checks by outcome" },
+	{ "dbaas_http_requests_total", "counter", API_HELP_REQS },
+	{ "dbaas_http_request_duration_seconds", "histogram", API_HELP_LAT },
+	{ "dbaas_api_dependency_failures_total", "counter", API_HELP_DEP },
+	{ "dbaas_api_nudge_failures_total", "counter", API_HELP_NUDGE },
+	{ "dbaas_api_auth_total", "counter", API_HELP_AUTH },
 };
 
 /* One sample read from Redis. */

@@ -37,15 +37,6 @@ render_op(const bson_t *doc)
 }
 
 static int
-one_of(const char *v, const char *const *list)
-{
-	for (; *list != NULL; list++)
-		if (strcmp(*list, v) == 0)
-			return 1;
-	return 0;
-}
-
-static int
 op_filter(struct api_req *q, struct evkeyvalq *qs, bson_t *f)
 {
 	const char *v;
@@ -55,14 +46,14 @@ op_filter(struct api_req *q, struct evkeyvalq *qs, bson_t *f)
 	if ((v = evhttp_find_header(qs, "database_id")) != NULL)
 		BSON_APPEND_UTF8(f, "database_id", v);
 	if ((v = evhttp_find_header(qs, "status")) != NULL) {
-		if (!one_of(v, op_statuses)) {
+		if (!api_in_list(v, op_statuses)) {
 			api_reply_field(q, 400, "status", "unknown operation status");
 			return -1;
 		}
 		BSON_APPEND_UTF8(f, "status", v);
 	}
 	if ((v = evhttp_find_header(qs, "type")) != NULL) {
-		if (!one_of(v, op_types)) {
+		if (!api_in_list(v, op_types)) {
 			api_reply_field(q, 400, "type", "unknown operation type");
 			return -1;
 		}

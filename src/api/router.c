@@ -76,19 +76,6 @@ match(const char *pattern, const char *path, struct api_req *q)
 	return *pattern == '\0' && *path == '\0';
 }
 
-static const char *
-method_token(enum evhttp_cmd_type m)
-{
-	switch (m) {
-	case EVHTTP_REQ_GET: return "GET";
-	case EVHTTP_REQ_POST: return "POST";
-	case EVHTTP_REQ_PATCH: return "PATCH";
-	case EVHTTP_REQ_PUT: return "PUT";
-	case EVHTTP_REQ_DELETE: return "DELETE";
-	default: return "";
-	}
-}
-
 const struct api_route *
 api_routes(size_t *n)
 {
@@ -111,7 +98,7 @@ api_route_match(struct api_req *q)
 			return 1;
 		}
 		al += (size_t)snprintf(allow + al, sizeof(allow) - al, "%s%s", al ? ", " : "",
-		    method_token(routes[i].method));
+		    api_method_name(routes[i].method));
 	}
 	if (al > 0) {
 		api_set_header(q, "Allow", allow);

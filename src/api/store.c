@@ -37,7 +37,7 @@ api_count_failure(const char *service)
 {
 	static struct met_family *_Atomic cache;
 	struct met_family *f = met_family_cached(&cache, "dbaas_api_dependency_failures_total",
-	    MET_COUNTER, "requests of the API that MongoDB or Redis could not serve", NULL, 0);
+	    MET_COUNTER, API_HELP_DEP, NULL, 0);
 	char labels[64];
 
 	snprintf(labels, sizeof(labels), "service=\"%s\"", service);

@@ -146,8 +146,8 @@ require(const cJSON *body, const char *const *names, struct api_verr *e)
 
 static const char *const policies[] = { "Delete", "Halt", "WipeOut", "DoNotTerminate", NULL };
 
-static int
-in_list(const char *s, const char *const *list)
+int
+api_in_list(const char *s, const char *const *list)
 {
 	for (; *list != NULL; list++)
 		if (strcmp(*list, s) == 0)
@@ -293,7 +293,7 @@ check_db_names(const struct api_db_spec *o, int admin, struct api_verr *e)
 	if ((o->set & DBF_NAMESPACE) && !api_dns_label(o->namespace, API_NS_MAX))
 		api_verr_add(e, 422, "namespace", "must be a DNS-1123 label of at most %d characters",
 		    API_NS_MAX);
-	if ((o->set & DBF_POLICY) && !in_list(o->deletion_policy, policies))
+	if ((o->set & DBF_POLICY) && !api_in_list(o->deletion_policy, policies))
 		api_verr_add(e, 422, "deletion_policy",
 		    "must be one of Delete, Halt, WipeOut, DoNotTerminate");
 	if (!id_valid("prv-", o->provider_id))

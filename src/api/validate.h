@@ -44,6 +44,8 @@ enum api_ftype { API_FT_STR, API_FT_INT, API_FT_BOOL, API_FT_NUM };
  */
 int api_val_shape(const cJSON *body, const char *const *keys, const enum api_ftype *types,
     struct api_verr *e);
+/* 1 if S is one of LIST (NULL-terminated). */
+int api_in_list(const char *s, const char *const *list);
 /* BODY's member KEY, or NULL when absent or null. */
 const cJSON *api_val_field(const cJSON *body, const char *key);
 

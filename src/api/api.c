@@ -275,7 +275,6 @@ api_setup(struct api *a, struct role *r)
 		(r->cfg->api.request_timeout_ms % 1000) * 1000 };
 
 	a->role = r;
-	a->cfg = r->cfg;
 	if (api_setup_pool(a, r) != 0)
 		return -1;
 	a->http = evhttp_new(r->base);

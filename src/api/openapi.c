@@ -3,7 +3,7 @@
  *
  * The document is src/api/openapi.json, compiled in (openapi_doc.c is
  * generated from it by the build), so the binary always serves the contract
- * it was built with; tests/integration/test_api_openapi.py walks it against
+ * it was built with; tests/integration/test_api_openapi_metrics.py walks it against
  * the running server.
  */
 #include <string.h>

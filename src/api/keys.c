@@ -106,9 +106,8 @@ api_key_insert(struct mdb *m, const char *hash, const char *role, const char *te
     const char *name, char *id_out, size_t idn)
 {
 	int64_t now = clk_wall_ms();
-	bson_error_t err;
 	bson_t *doc;
-	bool ok;
+	int rc;
 
 	if (id_new("key-", id_out, idn) != 0)
 		return API_STORE_ERROR;
@@ -116,14 +115,9 @@ api_key_insert(struct mdb *m, const char *hash, const char *role, const char *te
 	    "tenant", BCON_UTF8(tenant != NULL ? tenant : ""), "name", BCON_UTF8(name != NULL ? name : ""),
 	    "created_at", BCON_DATE_TIME(now));
 	BSON_APPEND_NULL(doc, "last_used_at");
-	ok = mongoc_collection_insert_one(m->coll[MDB_API_KEYS], doc, NULL, NULL, &err);
+	rc = api_store_insert(m, MDB_API_KEYS, doc);
 	bson_destroy(doc);
-	if (ok)
-		return API_STORE_OK;
-	if (err.code == 11000)
-		return API_STORE_DUP;
-	log_warnx("api_key_insert_failed", "error=%s", err.message);
-	return API_STORE_UNAVAILABLE;
+	return rc;
 }
 
 /* Register the bootstrap key once MongoDB answers; a duplicate means it already is. */

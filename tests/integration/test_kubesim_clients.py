@@ -168,12 +168,16 @@ def test_python_kubernetes_pagination_and_watch(tmp_path):
                 w.stop()
         assert seen_rv is not None
         ks.patch("mongodbs", "demo", "py-1", {"metadata": {"labels": {"v": "2"}}})
+        seen = False
         for ev in w.stream(api.list_namespaced_custom_object, "kubedb.com", "v1", "demo", "mongodbs",
                            resource_version=seen_rv, timeout_seconds=5):
             assert int(ev["object"]["metadata"]["resourceVersion"]) > int(seen_rv)
             if ev["object"]["metadata"]["name"] == "py-1" and \
                     ev["object"]["metadata"].get("labels", {}).get("v") == "2":
+                seen = True
                 w.stop()
+        # A timed-out watch ends the loop quietly; the resumed event must have come.
+        assert seen
         # Too old: the server answers an ERROR 410 event; the client raises, re-lists and re-watches.
         for i in range(40):
             ks.patch("mongodbs", "demo", "py-2", {"metadata": {"annotations": {"i": str(i)}}})
@@ -186,11 +190,14 @@ def test_python_kubernetes_pagination_and_watch(tmp_path):
         assert len(fresh["items"]) == 7
         w = watch.Watch()
         ks.patch("mongodbs", "demo", "py-3", {"metadata": {"labels": {"after": "relist"}}})
+        seen = False
         for ev in w.stream(api.list_namespaced_custom_object, "kubedb.com", "v1", "demo", "mongodbs",
                            resource_version=fresh["metadata"]["resourceVersion"], timeout_seconds=5):
             if ev["object"]["metadata"]["name"] == "py-3":
                 assert ev["type"] == "MODIFIED"
+                seen = True
                 w.stop()
+        assert seen
         # Core API through the same client.
         core = client.CoreV1Api(api_client)
         assert "demo" in [n.metadata.name for n in core.list_namespace().items]

@@ -59,18 +59,25 @@ put_entry(struct buf *o, unsigned field, const char *k, const void *v, size_t vn
 	put_bytes(o, field, e.b, e.n);
 }
 
-/* "k8s\0" + runtime.Unknown{typeMeta{apiVersion, kind}, raw}. */
-static void
+/*
+ * "k8s\0" + runtime.Unknown{typeMeta{apiVersion, kind}, raw, contentType}.
+ * Returns the offset just past raw: the one truncation that cuts no field
+ * and still carries the object.
+ */
+static size_t
 wrap(struct buf *out, const char *kind, const struct buf *raw)
 {
 	struct buf tm = { .n = 0 };
+	size_t raw_end;
 
 	put_raw(out, "k8s\0", 4);
 	put_str(&tm, 1, "v1");
 	put_str(&tm, 2, kind);
 	put_bytes(out, 1, tm.b, tm.n);
 	put_bytes(out, 2, raw->b, raw->n);
+	raw_end = out->n;
 	put_str(out, 4, "application/vnd.kubernetes.protobuf");
+	return raw_end;
 }
 
 static void
@@ -131,15 +138,26 @@ test_malformed(void **state)
 {
 	struct buf meta = { .n = 0 }, sec = { .n = 0 }, out = { .n = 0 };
 	char err[128];
+	size_t raw_end;
 
 	(void)state;
 	put_str(&meta, 1, "auth");
 	put_bytes(&sec, 1, meta.b, meta.n);
-	wrap(&out, "Secret", &sec);
-	/* Every truncation is rejected or decoded, never read out of bounds. */
+	raw_end = wrap(&out, "Secret", &sec);
+	/*
+	 * A truncation that cuts a field, or drops raw, is rejected; dropping
+	 * only the trailing contentType still leaves a whole object.
+	 */
 	for (size_t n = 4; n < out.n; n++) {
 		cJSON *o = ksim_pb_decode(&ksim_res_table[1], (char *)out.b, n, err, sizeof(err));
 
+		if (n == raw_end) {
+			assert_non_null(o);
+			assert_string_equal(ksim_json_str(o, "metadata.name"), "auth");
+		} else {
+			assert_null(o);
+			assert_string_equal(err, "malformed protobuf body");
+		}
 		cJSON_Delete(o);
 	}
 	assert_null(ksim_pb_decode(&ksim_res_table[2], (char *)out.b, out.n, err, sizeof(err)));

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json.h"
 #include "common/rnd.h"
 #include "kubesim/faults.h"
 #include "kubesim/res.h"
@@ -137,55 +138,47 @@ parse_verbs(const cJSON *v, unsigned *mask, char *err, size_t errlen)
 	return 0;
 }
 
+/* E as "field: message" in ERR, the form the /_sim endpoints answer with. */
 static int
-get_string(const cJSON *spec, const char *key, char *out, size_t n, char *err, size_t errlen)
+jerr_out(const struct jerr *e, char *err, size_t errlen)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(spec, key);
+	snprintf(err, errlen, "%s: %s", e->field, e->msg);
+	return -1;
+}
+
+/* A match string of at most N-1 bytes into OUT; absent or "*" leaves it "" (any). */
+static int
+get_match(const cJSON *spec, const char *key, char *out, size_t n, char *err, size_t errlen)
+{
+	const char *v = NULL;
+	struct jerr e;
 
 	out[0] = '\0';
-	if (v == NULL || cJSON_IsNull(v) || (cJSON_IsString(v) && strcmp(v->valuestring, "*") == 0))
+	if (json_get_str(spec, "", key, JSON_OPTIONAL, &v, &e) < 0)
+		return jerr_out(&e, err, errlen);
+	if (v == NULL || strcmp(v, "*") == 0)
 		return 0;
-	if (!cJSON_IsString(v) || strlen(v->valuestring) >= n) {
+	if (strlen(v) >= n) {
 		snprintf(err, errlen, "%s: must be a string shorter than %zu bytes", key, n);
 		return -1;
 	}
-	snprintf(out, n, "%s", v->valuestring);
+	snprintf(out, n, "%s", v);
 	return 0;
 }
 
+/* json.h reads integers only; a probability is a fraction. */
 static int
-get_num(const cJSON *spec, const char *key, double min, double max, double *out, char *err,
-    size_t errlen)
+get_probability(const cJSON *spec, double *out, char *err, size_t errlen)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(spec, key);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(spec, "probability");
 
 	if (v == NULL || cJSON_IsNull(v))
 		return 0;
-	if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > max) {
-		snprintf(err, errlen, "%s: must be a number from %g to %g", key, min, max);
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1)) {
+		snprintf(err, errlen, "probability: must be a number from 0 to 1");
 		return -1;
 	}
 	*out = v->valuedouble;
-	return 0;
-}
-
-static int
-check_keys(const cJSON *spec, char *err, size_t errlen)
-{
-	static const char *const known[] = { "action", "verbs", "resource", "namespace", "name",
-		"probability", "count", "latency_ms", "jitter_ms", "code", "retry_after", "after_ms", NULL };
-	const cJSON *c;
-
-	cJSON_ArrayForEach(c, spec) {
-		size_t i;
-
-		for (i = 0; known[i] != NULL && strcmp(known[i], c->string) != 0; i++)
-			;
-		if (known[i] == NULL) {
-			snprintf(err, errlen, "%s: unknown field", c->string);
-			return -1;
-		}
-	}
 	return 0;
 }
 
@@ -193,75 +186,101 @@ check_keys(const cJSON *spec, char *err, size_t errlen)
 static int
 parse_numbers(const cJSON *spec, struct rule *r, char *err, size_t errlen)
 {
-	double prob = 1, count = -1, lat = 0, jit = 0, code = 0, ra = 0, after = 0;
+	static const struct {
+		const char *key;
+		int64_t min, max;
+	} lim[] = {
+		{ "count", -1, 1000000000 }, { "latency_ms", 0, 3600000 }, { "jitter_ms", 0, 3600000 },
+		{ "code", 400, 599 }, { "retry_after", 0, 3600 }, { "after_ms", 0, 3600000 },
+	};
+	int64_t v[] = { -1, 0, 0, r->action == KSIM_F_ERROR ? 500 : 0, 0, 0 };
+	double prob = 1;
+	struct jerr e;
 
-	if (r->action == KSIM_F_ERROR)
-		code = 500;
-	if (get_num(spec, "probability", 0, 1, &prob, err, errlen) < 0 ||
-	    get_num(spec, "count", -1, 1e9, &count, err, errlen) < 0 ||
-	    get_num(spec, "latency_ms", 0, 3600e3, &lat, err, errlen) < 0 ||
-	    get_num(spec, "jitter_ms", 0, 3600e3, &jit, err, errlen) < 0 ||
-	    get_num(spec, "code", 400, 599, &code, err, errlen) < 0 ||
-	    get_num(spec, "retry_after", 0, 3600, &ra, err, errlen) < 0 ||
-	    get_num(spec, "after_ms", 0, 3600e3, &after, err, errlen) < 0)
+	for (size_t i = 0; i < sizeof(lim) / sizeof(lim[0]); i++)
+		if (json_get_i64(spec, "", lim[i].key, JSON_OPTIONAL, lim[i].min, lim[i].max, &v[i],
+		    &e) < 0)
+			return jerr_out(&e, err, errlen);
+	if (get_probability(spec, &prob, err, errlen) < 0)
 		return -1;
-	if (r->action == KSIM_F_LATENCY && lat == 0 && jit == 0) {
+	if (r->action == KSIM_F_LATENCY && v[1] == 0 && v[2] == 0) {
 		snprintf(err, errlen, "latency_ms: a latency fault needs latency_ms or jitter_ms");
 		return -1;
 	}
-	if (r->action == KSIM_F_ERROR && code == 429 && ra == 0)
-		ra = 1;
+	if (r->action == KSIM_F_ERROR && v[3] == 429 && v[4] == 0)
+		v[4] = 1;
 	r->probability = prob;
-	r->count = count == 0 ? -1 : (int64_t)count;
-	r->latency_ms = (int64_t)lat;
-	r->jitter_ms = (int64_t)jit;
-	r->code = (int)code;
-	r->retry_after = (int)ra;
-	r->after_ms = (int64_t)after;
+	r->count = v[0] == 0 ? -1 : v[0];
+	r->latency_ms = v[1];
+	r->jitter_ms = v[2];
+	r->code = (int)v[3];
+	r->retry_after = (int)v[4];
+	r->after_ms = v[5];
+	return 0;
+}
+
+/* SPEC's action, or -1 with ERR. */
+static int
+get_action(const cJSON *spec, char *err, size_t errlen)
+{
+	const char *s = NULL;
+	struct jerr e;
+	int a;
+
+	if (json_get_str(spec, "", "action", JSON_OPTIONAL, &s, &e) < 0)
+		return jerr_out(&e, err, errlen);
+	if (s == NULL || (a = parse_action(s)) < 0) {
+		snprintf(err, errlen, "action: must be one of latency, error, hang, reset, watch_close, "
+		    "watch_expire, ops_fail, db_critical");
+		return -1;
+	}
+	return a;
+}
+
+static int
+resource_known(const char *plural)
+{
+	for (int i = 0; i < KSIM_NRES; i++)
+		if (strcmp(ksim_res_table[i].plural, plural) == 0)
+			return 1;
 	return 0;
 }
 
 int
 ksim_faults_add(struct ksim_faults *f, const cJSON *spec, char *err, size_t errlen)
 {
-	const char *action = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "action"));
+	static const char *const known[] = { "action", "verbs", "resource", "namespace", "name",
+		"probability", "count", "latency_ms", "jitter_ms", "code", "retry_after", "after_ms", NULL };
 	struct rule *r, **tail;
+	struct jerr e;
+	int action;
 
 	if (!cJSON_IsObject(spec)) {
 		snprintf(err, errlen, "the fault must be a JSON object");
 		return -1;
 	}
-	if (check_keys(spec, err, errlen) < 0)
+	if (json_check_keys(spec, "", known, &e) < 0)
+		return jerr_out(&e, err, errlen);
+	if ((action = get_action(spec, err, errlen)) < 0)
 		return -1;
-	if (action == NULL || parse_action(action) < 0) {
-		snprintf(err, errlen, "action: must be one of latency, error, hang, reset, watch_close, "
-		    "watch_expire, ops_fail, db_critical");
-		return -1;
-	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	r->action = (enum ksim_fault_action)parse_action(action);
+	r->action = (enum ksim_fault_action)action;
 	if (parse_verbs(cJSON_GetObjectItemCaseSensitive(spec, "verbs"), &r->verbs, err, errlen) < 0 ||
-	    get_string(spec, "resource", r->resource, sizeof(r->resource), err, errlen) < 0 ||
-	    get_string(spec, "namespace", r->ns, sizeof(r->ns), err, errlen) < 0 ||
-	    get_string(spec, "name", r->name, sizeof(r->name), err, errlen) < 0 ||
+	    get_match(spec, "resource", r->resource, sizeof(r->resource), err, errlen) < 0 ||
+	    get_match(spec, "namespace", r->ns, sizeof(r->ns), err, errlen) < 0 ||
+	    get_match(spec, "name", r->name, sizeof(r->name), err, errlen) < 0 ||
 	    parse_numbers(spec, r, err, errlen) < 0) {
 		free(r);
 		return -1;
 	}
-	if (r->resource[0] != '\0') {
-		int known = 0;
-
-		for (int i = 0; i < KSIM_NRES; i++)
-			known |= strcmp(ksim_res_table[i].plural, r->resource) == 0;
-		if (!known) {
-			snprintf(err, errlen, "resource: unknown resource \"%s\" (use the plural, e.g. mongodbs)",
-			    r->resource);
-			free(r);
-			return -1;
-		}
+	if (r->resource[0] != '\0' && !resource_known(r->resource)) {
+		snprintf(err, errlen, "resource: unknown resource \"%s\" (use the plural, e.g. mongodbs)",
+		    r->resource);
+		free(r);
+		return -1;
 	}
 	r->id = f->next_id++;
 	for (tail = &f->rules; *tail != NULL; tail = &(*tail)->next)

@@ -114,11 +114,25 @@ def test_fault_validation(kubesim):
     for bad in [{"action": "explode"}, {"action": "error", "code": 200},
                 {"action": "error", "verbs": ["fly"]}, {"action": "latency"},
                 {"action": "error", "resource": "widgets"}, {"action": "error", "probability": 2},
-                {"action": "error", "color": "red"}]:
+                {"action": "error", "color": "red"}, {"action": 7},
+                {"action": "error", "count": 1.5}, {"action": "error", "name": 5},
+                {"action": "error", "namespace": "x" * 254}]:
         r = kubesim.request("POST", "/_sim/faults", bad)
         assert r.status == 422, (bad, r)
         assert r.json()["error"]
+    # The message names the offending field first.
+    for bad, field in [({"action": "error", "code": 200}, "code"),
+                       ({"action": "error", "count": 1.5}, "count"),
+                       ({"action": "error", "name": 5}, "name"),
+                       ({"action": "error", "color": "red"}, "color"),
+                       ({"action": "error", "probability": 2}, "probability")]:
+        r = kubesim.request("POST", "/_sim/faults", bad)
+        assert r.status == 422 and r.json()["error"].startswith(field + ": "), (bad, r)
+    r = kubesim.request("POST", "/_sim/faults", b'{"action":"error","action":"hang"}')
+    assert r.status == 422 and r.json()["error"].startswith("action: "), r
     assert kubesim.request("POST", "/_sim/faults", b"{nope").status == 400
+    # "*" and a fractional probability are still accepted.
+    assert kubesim.add_fault(action="error", resource="*", name="*", probability=0.25) > 0
 
 
 def test_reset_clears_everything(kubesim):

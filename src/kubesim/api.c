@@ -42,29 +42,11 @@ static const char label_msg[] = "a lowercase RFC 1123 label must consist of lowe
     "(e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
 
 int
-ksim_dns_subdomain(const char *s)
+ksim_dns_label(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 253)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-			continue;
-		if ((c != '-' && c != '.') || i == 0 || i == n - 1)
-			return 0;
-		if (c == '.' && (s[i - 1] == '.' || s[i - 1] == '-' || s[i + 1] == '-'))
-			return 0;
-	}
-	return 1;
-}
-
-int
-ksim_dns_label(const char *s)
-{
-	return strlen(s) <= 63 && strchr(s, '.') == NULL && ksim_dns_subdomain(s);
+	return n <= 63 && strchr(s, '.') == NULL && ksim_dns_subdomain(s, n);
 }
 
 void
@@ -197,7 +179,7 @@ check_namespace(struct ksim_call *c, const char *name)
 		    .message = msg, .name = c->ns, .kind = "namespaces" });
 		return -1;
 	}
-	if (strstr(ns->head->json, "\"deletionTimestamp\"") != NULL) {
+	if (ns->head->deleting) {
 		struct ksim_cause cause = { "NamespaceTerminating", cm, "metadata.namespace" };
 
 		ksim_res_qualified(c->res, q, sizeof(q));
@@ -282,32 +264,6 @@ dry_run(struct ksim_call *c)
 	return d != NULL && strcmp(d, "All") == 0;
 }
 
-/* Base64 (standard, padded) of S, for secret stringData. */
-static char *
-b64_std(const char *s)
-{
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t n = strlen(s), o = 0;
-	char *out = malloc(4 * ((n + 2) / 3) + 1);
-
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned char)s[i] << 16;
-
-		if (i + 1 < n)
-			v |= (unsigned char)s[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)s[i + 2];
-		out[o++] = t[(v >> 18) & 63];
-		out[o++] = t[(v >> 12) & 63];
-		out[o++] = i + 1 < n ? t[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < n ? t[v & 63] : '=';
-	}
-	out[o] = '\0';
-	return out;
-}
-
 /* Secrets: fold stringData into data, default the type. */
 static int
 prepare_secret(cJSON *obj)
@@ -323,7 +279,8 @@ prepare_secret(cJSON *obj)
 	if ((data = ksim_json_obj(obj, "data")) == NULL)
 		goto fail;
 	cJSON_ArrayForEach(e, sd) {
-		char *enc = cJSON_IsString(e) ? b64_std(e->valuestring) : NULL;
+		char *enc = cJSON_IsString(e) ?
+		    ksim_b64_encode((const unsigned char *)e->valuestring, strlen(e->valuestring)) : NULL;
 
 		if (enc == NULL || ksim_json_set_str(data, e->string, enc) < 0) {
 			free(enc);
@@ -404,7 +361,7 @@ object_name(struct ksim_call *c, cJSON *obj, char *name, size_t n)
 		    .ncauses = 1 });
 		return -1;
 	}
-	if (c->res->type == KSIM_RES_NAMESPACE ? !ksim_dns_label(name) : !ksim_dns_subdomain(name)) {
+	if (c->res->type == KSIM_RES_NAMESPACE ? !ksim_dns_label(name) : !ksim_dns_subdomain(name, strlen(name))) {
 		reply_field_invalid(c, name, "metadata.name", name,
 		    c->res->type == KSIM_RES_NAMESPACE ? label_msg : subdomain_msg);
 		return -1;
@@ -897,8 +854,8 @@ check_preconditions(struct ksim_call *c, const struct ksim_ver *cur)
 
 /*
  * Delete O: mark it (deletionTimestamp, generation bump) when finalizers
- * hold it, else remove it now.  *GONE says which.  Returns the version to
- * answer with (the marked object), NULL when removed, and -1 via *ERR.
+ * hold it, else remove it now.  *GONE says which.  Returns the marked
+ * version or, when removed, the tombstone; NULL when out of memory.
  */
 static struct ksim_ver *
 delete_now(struct ksim_sim *sim, struct ksim_obj *o, const cJSON *cur, int *gone)
@@ -1060,13 +1017,6 @@ ksim_api_deletecollection(struct ksim_call *c)
 out:
 	evbuffer_free(out);
 	ksim_labelsel_free(sel);
-}
-
-struct ksim_ver *
-ksim_api_write(struct ksim_sim *sim, const struct ksim_res *res, const char *ns,
-    const char *name, cJSON *obj)
-{
-	return ksim_store_write(sim->store, res, ns, name, obj);
 }
 
 int

@@ -7,8 +7,6 @@
 
 #include <stddef.h>
 
-/* 1 if S is a lowercase RFC 1123 subdomain (object names). */
-int ksim_dns_subdomain(const char *s);
 /* 1 if S is a lowercase RFC 1123 label (namespace names). */
 int ksim_dns_label(const char *s);
 /* A random RFC 4122 version 4 UUID. */

@@ -11,9 +11,12 @@
 
 static const char b64url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char b64std[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-int
-ksim_b64url_encode(const unsigned char *in, size_t len, char *out, size_t n)
+/* One encoder for both alphabets; PAD adds the '=' the standard form wants. */
+static int
+b64_encode(const char *t, int pad, const unsigned char *in, size_t len, char *out, size_t n)
 {
 	size_t o = 0;
 
@@ -27,17 +30,52 @@ ksim_b64url_encode(const unsigned char *in, size_t len, char *out, size_t n)
 			v |= in[i + 2];
 		if (o + 4 >= n)
 			return -1;
-		out[o++] = b64url[(v >> 18) & 63];
-		out[o++] = b64url[(v >> 12) & 63];
+		out[o++] = t[(v >> 18) & 63];
+		out[o++] = t[(v >> 12) & 63];
 		if (rem > 1)
-			out[o++] = b64url[(v >> 6) & 63];
+			out[o++] = t[(v >> 6) & 63];
+		else if (pad)
+			out[o++] = '=';
 		if (rem > 2)
-			out[o++] = b64url[v & 63];
+			out[o++] = t[v & 63];
+		else if (pad)
+			out[o++] = '=';
 	}
 	if (o >= n)
 		return -1;
 	out[o] = '\0';
 	return (int)o;
+}
+
+int
+ksim_b64url_encode(const unsigned char *in, size_t len, char *out, size_t n)
+{
+	return b64_encode(b64url, 0, in, len, out, n);
+}
+
+char *
+ksim_b64_encode(const unsigned char *in, size_t len)
+{
+	size_t n = 4 * ((len + 2) / 3) + 1;
+	char *out = malloc(n);
+
+	if (out != NULL && b64_encode(b64std, 1, in, len, out, n) < 0) {
+		free(out);
+		out = NULL;
+	}
+	return out;
+}
+
+int
+ksim_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
 static int
@@ -137,18 +175,6 @@ skip_ws(struct scan *sc)
 		sc->i++;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Read a JSON string at the cursor into OUT; code points above 0x7f become UTF-8. */
 static int
 read_string(struct scan *sc, char *out, size_t cap, size_t *len)
@@ -173,7 +199,7 @@ read_string(struct scan *sc, char *out, size_t cap, size_t *len)
 				if (sc->i + 4 >= sc->n)
 					return -1;
 				for (int k = 1; k <= 4; k++) {
-					int h = hexval(sc->s[sc->i + (size_t)k]);
+					int h = ksim_hexval(sc->s[sc->i + (size_t)k]);
 					if (h < 0)
 						return -1;
 					cp = cp << 4 | (unsigned)h;

@@ -35,5 +35,9 @@ int ksim_contok_decode(const char *tok, struct ksim_contok *out, char *err, size
 int ksim_b64url_encode(const unsigned char *in, size_t len, char *out, size_t n);
 /* Returns the decoded length, or -1 with *BADPOS at the offending byte. */
 int ksim_b64url_decode(const char *in, size_t len, unsigned char *out, size_t n, size_t *badpos);
+/* Padded standard base64 (Secret data) in a new string, or NULL. */
+char *ksim_b64_encode(const unsigned char *in, size_t len);
+/* The value of hex digit C (either case), or -1: for \\uXXXX and %XX escapes. */
+int ksim_hexval(int c);
 
 #endif

@@ -23,9 +23,9 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "common/clock.h"
 #include "common/log.h"
-#include "common/rnd.h"
+#include "kubesim/api_int.h"
+#include "kubesim/contok.h"
 #include "kubesim/http.h"
 
 #define HEAD_MAX (64 * 1024)
@@ -61,7 +61,6 @@ struct ksim_req {
 	int keep_alive;
 	int status;
 	int streaming;
-	int64_t start_us;
 	void *data;
 	ksim_req_fn closed, drained;
 	void *closed_arg, *drained_arg;
@@ -200,13 +199,12 @@ static void
 put_head(struct ksim_req *r, int code, const char *ctype, const char *extra)
 {
 	struct evbuffer *out = bufferevent_get_output(r->conn->bev);
-	uint64_t a = rnd_u64(), b = rnd_u64();
+	char audit[40];
 
 	r->status = code;
+	ksim_new_uid(audit, sizeof(audit));
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", code, reason(code));
-	evbuffer_add_printf(out, "Audit-Id: %08x-%04x-4%03x-%04x-%012llx\r\n",
-	    (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xfff,
-	    (unsigned)(0x8000 | ((b >> 48) & 0x3fff)), (unsigned long long)(b & 0xffffffffffffULL));
+	evbuffer_add_printf(out, "Audit-Id: %s\r\n", audit);
 	evbuffer_add_printf(out, "Cache-Control: no-cache, private\r\n");
 	if (ctype != NULL)
 		evbuffer_add_printf(out, "Content-Type: %s\r\n", ctype);
@@ -358,12 +356,6 @@ ksim_req_status(const struct ksim_req *r)
 	return r->status;
 }
 
-int64_t
-ksim_req_start_us(const struct ksim_req *r)
-{
-	return r->start_us;
-}
-
 void
 ksim_req_set_data(struct ksim_req *r, void *data)
 {
@@ -376,18 +368,6 @@ ksim_req_data(const struct ksim_req *r)
 	return r->data;
 }
 
-static int
-hexdig(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode S[0..N) (PLUS: '+' is a space).  NULL if malformed or NUL. */
 static char *
 pct_decode(const char *s, size_t n, int plus)
@@ -398,8 +378,8 @@ pct_decode(const char *s, size_t n, int plus)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '%') {
-			int h = i + 2 < n ? hexdig(s[i + 1]) : -1;
-			int l = i + 2 < n ? hexdig(s[i + 2]) : -1;
+			int h = i + 2 < n ? ksim_hexval(s[i + 1]) : -1;
+			int l = i + 2 < n ? ksim_hexval(s[i + 2]) : -1;
 
 			if (h < 0 || l < 0 || (h == 0 && l == 0))
 				goto bad;
@@ -690,7 +670,6 @@ read_head(struct conn *c)
 	head[p.pos] = '\0';
 	r->conn = c;
 	r->state = REQ_BODY;
-	r->start_us = clk_mono_us();
 	code = parse_head(r, head);
 	free(head);
 	if (code != 0) {

@@ -52,7 +52,6 @@ const char *ksim_req_header(const struct ksim_req *r, const char *name);
 const char *ksim_req_body(const struct ksim_req *r, size_t *len);
 /* The HTTP status sent (0 if none yet). */
 int ksim_req_status(const struct ksim_req *r);
-int64_t ksim_req_start_us(const struct ksim_req *r);
 void ksim_req_set_data(struct ksim_req *r, void *data);
 void *ksim_req_data(const struct ksim_req *r);
 

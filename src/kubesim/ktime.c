@@ -3,7 +3,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/clock.h"
 #include "kubesim/ktime.h"
 
 int64_t
@@ -26,12 +25,6 @@ ksim_time_parse(const char *s)
 		return -1;
 	t = timegm(&tm);
 	return t == (time_t)-1 ? -1 : (int64_t)t * 1000;
-}
-
-void
-ksim_time_format(int64_t wall_ms, char *buf, size_t n)
-{
-	clk_rfc3339(wall_ms, buf, n);
 }
 
 void

@@ -11,8 +11,6 @@
 
 /* Milliseconds since the epoch for "YYYY-MM-DDTHH:MM:SS[.frac]Z", or -1. */
 int64_t ksim_time_parse(const char *s);
-/* RFC 3339 UTC, seconds precision, into BUF (at least 21 bytes). */
-void ksim_time_format(int64_t wall_ms, char *buf, size_t n);
 /* HumanDuration of MS milliseconds into BUF. */
 void ksim_human_duration(int64_t ms, char *buf, size_t n);
 

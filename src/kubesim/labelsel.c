@@ -136,9 +136,8 @@ name_part_valid(const char *s, size_t n, size_t max)
 	return 1;
 }
 
-/* A lowercase RFC 1123 subdomain of at most 253 bytes. */
-static int
-dns_subdomain_valid(const char *s, size_t n)
+int
+ksim_dns_subdomain(const char *s, size_t n)
 {
 	if (n == 0 || n > 253)
 		return 0;
@@ -167,7 +166,7 @@ ksim_label_key_valid(const char *s)
 		return name_part_valid(s, strlen(s), 63);
 	if (strchr(slash + 1, '/') != NULL)
 		return 0;
-	return dns_subdomain_valid(s, (size_t)(slash - s)) &&
+	return ksim_dns_subdomain(s, (size_t)(slash - s)) &&
 	    name_part_valid(slash + 1, strlen(slash + 1), 63);
 }
 

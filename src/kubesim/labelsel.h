@@ -43,5 +43,10 @@ const char *ksim_labels_get(const struct ksim_labels *l, const char *key);
 int ksim_label_value_valid(const char *s);
 /* 1 if S is a valid label key ([prefix/]name), 0 otherwise. */
 int ksim_label_key_valid(const char *s);
+/*
+ * 1 if S[0..N) is a lowercase RFC 1123 subdomain of at most 253 bytes: a
+ * label key prefix, and (from api.c) an object name.
+ */
+int ksim_dns_subdomain(const char *s, size_t n);
 
 #endif

@@ -117,8 +117,6 @@ reply_list_invalid(struct ksim_call *c, const char *field, const char *reason, c
 	    .ncauses = 1 });
 }
 
-static void list_run(struct ksim_call *c);
-
 /* resourceVersion newer than the store: wait, then 504 (the watch cache's answer). */
 static int
 too_large(struct ksim_call *c, uint64_t rv)
@@ -130,7 +128,7 @@ too_large(struct ksim_call *c, uint64_t rv)
 		return 0;
 	if (!c->waited && c->sim->conf->rv_wait_ms > 0) {
 		c->waited = 1;
-		if (ksim_call_defer(c, c->sim->conf->rv_wait_ms, list_run) == 0)
+		if (ksim_call_defer(c, c->sim->conf->rv_wait_ms, ksim_list) == 0)
 			return 1;
 	}
 	snprintf(msg, sizeof(msg), "Timeout: Too large resource version: %llu, current: %llu",
@@ -392,8 +390,8 @@ reply_page(struct ksim_call *c, const struct listing *l, const struct page *p)
 	evbuffer_free(b);
 }
 
-static void
-list_run(struct ksim_call *c)
+void
+ksim_list(struct ksim_call *c)
 {
 	struct listing l;
 	struct ksim_filter f;
@@ -409,10 +407,4 @@ list_run(struct ksim_call *c)
 		reply_page(c, &l, &p);
 	free(p.v);
 	ksim_filter_free(&f);
-}
-
-void
-ksim_list(struct ksim_call *c)
-{
-	list_run(c);
 }

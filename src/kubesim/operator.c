@@ -30,7 +30,6 @@ struct item {
 	char *ns, *name;
 	struct event *ev;
 	int64_t deadline_ms;		/* monotonic; 0 = none */
-	int64_t started_ms;		/* when the current step began (monotonic) */
 	int64_t due_ms;			/* when the pending timer fires (monotonic) */
 	char step[16];			/* which step the deadline belongs to */
 	struct item *next;
@@ -181,7 +180,6 @@ step_remaining(struct item *it, const char *step, int64_t ms)
 
 	if (strcmp(it->step, step) != 0) {
 		snprintf(it->step, sizeof(it->step), "%s", step);
-		it->started_ms = now;
 		it->deadline_ms = now + ms;
 	}
 	return it->deadline_ms - now;
@@ -711,7 +709,7 @@ reconcile_namespace(struct item *it, struct ksim_obj *o)
 	size_t plen = (size_t)snprintf(prefix, sizeof(prefix), "%s/", o->name);
 	int left = 0;
 
-	if (strstr(o->head->json, "\"deletionTimestamp\"") == NULL)
+	if (!o->head->deleting)
 		return;
 	for (int i = 0; i < KSIM_NRES; i++) {
 		const struct ksim_res *r = &ksim_res_table[i];
@@ -726,7 +724,7 @@ reconcile_namespace(struct item *it, struct ksim_obj *o)
 			if (c->head->deleted)
 				continue;
 			left++;
-			if (strstr(c->head->json, "\"deletionTimestamp\"") == NULL)
+			if (!c->head->deleting)
 				ksim_api_delete_object(sim, r, c->ns, c->name);
 		}
 	}
@@ -777,7 +775,7 @@ ksim_operator_event(struct ksim_operator *op, const struct ksim_res *res, uint64
 		return;
 	/* Something left a namespace: a terminating namespace may now be empty. */
 	ns = ksim_store_get(op->sim->store, &ksim_res_table[0], "", o->ns);
-	if (ns != NULL && strstr(ns->head->json, "\"deletionTimestamp\"") != NULL)
+	if (ns != NULL && ns->head->deleting)
 		kick(op, &ksim_res_table[0], "", o->ns);
 }
 

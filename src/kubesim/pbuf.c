@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kubesim/contok.h"
 #include "kubesim/jsonx.h"
 #include "kubesim/pbuf.h"
 
@@ -92,32 +93,6 @@ string_of(const struct field *f)
 	return j;
 }
 
-static int
-base64_of(const struct field *f, char **out)
-{
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0;
-	char *s = malloc(4 * ((f->len + 2) / 3) + 1);
-
-	if (s == NULL)
-		return -1;
-	for (size_t i = 0; i < f->len; i += 3) {
-		unsigned v = (unsigned)f->data[i] << 16;
-
-		if (i + 1 < f->len)
-			v |= (unsigned)f->data[i + 1] << 8;
-		if (i + 2 < f->len)
-			v |= f->data[i + 2];
-		s[o++] = t[(v >> 18) & 63];
-		s[o++] = t[(v >> 12) & 63];
-		s[o++] = i + 1 < f->len ? t[(v >> 6) & 63] : '=';
-		s[o++] = i + 2 < f->len ? t[v & 63] : '=';
-	}
-	s[o] = '\0';
-	*out = s;
-	return 0;
-}
-
 /* A map<string,string|bytes> entry into OBJ (BYTES: the value is base64ed). */
 static int
 map_entry(cJSON *obj, const struct field *entry, int bytes)
@@ -139,7 +114,7 @@ map_entry(cJSON *obj, const struct field *entry, int bytes)
 			v = NULL;
 			if (!bytes)
 				v = string_of(&f);
-			else if (base64_of(&f, &enc) == 0) {
+			else if ((enc = ksim_b64_encode(f.data, f.len)) != NULL) {
 				v = cJSON_CreateString(enc);
 				free(enc);
 			}

@@ -60,16 +60,6 @@ ksim_res_by_id(int id)
 	return id >= 0 && id < KSIM_NRES ? &ksim_res_table[id] : NULL;
 }
 
-int
-ksim_res_group_version_known(const char *group, const char *version)
-{
-	for (int i = 0; i < KSIM_NRES; i++)
-		if (strcmp(ksim_res_table[i].group, group) == 0 &&
-		    strcmp(ksim_res_table[i].version, version) == 0)
-			return 1;
-	return 0;
-}
-
 void
 ksim_res_qualified(const struct ksim_res *r, char *buf, size_t n)
 {

@@ -52,8 +52,6 @@ extern const struct ksim_res ksim_res_table[KSIM_NRES];
 /* The resource for GROUP/VERSION/PLURAL, or NULL (an unknown URL: 404 page). */
 const struct ksim_res *ksim_res_lookup(const char *group, const char *version, const char *plural);
 const struct ksim_res *ksim_res_by_id(int id);
-/* 1 if GROUP/VERSION is served (for discovery documents). */
-int ksim_res_group_version_known(const char *group, const char *version);
 /* "mongodbs.kubedb.com" or "namespaces": the name used in messages. */
 void ksim_res_qualified(const struct ksim_res *r, char *buf, size_t n);
 /* "MongoDB.kubedb.com": the Kind-qualified name used in Invalid messages. */

@@ -113,9 +113,6 @@ void ksim_api_update(struct ksim_call *c);
 void ksim_api_patch(struct ksim_call *c);
 void ksim_api_delete(struct ksim_call *c);
 void ksim_api_deletecollection(struct ksim_call *c);
-/* Write helpers shared with the operator: new state for an existing object. */
-struct ksim_ver *ksim_api_write(struct ksim_sim *sim, const struct ksim_res *res,
-    const char *ns, const char *name, cJSON *obj);
 /* Delete (honouring finalizers) as a client would; 0 or -1. */
 int ksim_api_delete_object(struct ksim_sim *sim, const struct ksim_res *res, const char *ns,
     const char *name);

@@ -317,6 +317,8 @@ new_version(struct ksim_obj *o, cJSON *obj, uint64_t rv, int deleted)
 	v->refs = 1;
 	v->rv = rv;
 	v->deleted = deleted;
+	/* Decided on the tree: a label or annotation may contain the text. */
+	v->deleting = ksim_json_str(obj, "metadata.deletionTimestamp") != NULL;
 	v->created_ms = ksim_time_parse(ksim_json_str(obj, "metadata.creationTimestamp"));
 	v->obj = o;
 	o->refs++;

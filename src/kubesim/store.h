@@ -36,6 +36,7 @@ struct ksim_ver {
 	int refs;
 	uint64_t rv;
 	int deleted;			/* tombstone: the key does not exist from RV on */
+	int deleting;			/* metadata.deletionTimestamp set: finalizing */
 	struct ksim_obj *obj;
 	char *json;			/* compact JSON, as served */
 	size_t len;

@@ -313,6 +313,20 @@ def test_namespaces_lifecycle(kubesim):
     kubesim.wait_gone("namespaces", None, "doomed")
 
 
+def test_deletion_timestamp_text_is_not_terminating(kubesim):
+    # Only metadata.deletionTimestamp means terminating, not the same text in a label or annotation.
+    kubesim.create("namespaces", None, {
+        "apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "lookalike", "labels": {"deletionTimestamp": "x"},
+                     "annotations": {"note": "deletionTimestamp"}}})
+    kubesim.create("mongodbs", "lookalike", mongodb("inside"))
+    assert kubesim.get("namespaces", None, "lookalike")["status"]["phase"] == "Active"
+    r = kubesim.delete("namespaces", None, "lookalike")
+    assert r.status == 200 and r.json()["status"]["phase"] == "Terminating"
+    kubesim.wait_gone("mongodbs", "lookalike", "inside")
+    kubesim.wait_gone("namespaces", None, "lookalike")
+
+
 def test_bearer_tokens(kubesim):
     r = kubesim.request("GET", MG, token=None)
     assert r.status == 401

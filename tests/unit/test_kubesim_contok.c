@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -105,16 +106,37 @@ test_b64_round_trip(void **state)
 	}
 }
 
+/* The padded standard form Secret data uses (RFC 4648 test vectors, plus +/). */
+static void
+test_b64_std(void **state)
+{
+	static const struct { const char *in, *want; } rows[] = {
+		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" },
+		{ "\xfb\xff", "+/8=" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char *enc = ksim_b64_encode((const unsigned char *)rows[i].in, strlen(rows[i].in));
+
+		assert_non_null(enc);
+		assert_string_equal(enc, rows[i].want);
+		free(enc);
+	}
+}
+
 int
 main(void)
 {
-	struct CMUnitTest tests[sizeof(bads) / sizeof(bads[0]) + 4];
+	struct CMUnitTest tests[sizeof(bads) / sizeof(bads[0]) + 5];
 	size_t n = 0;
 
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_decode_real);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_encode_matches_real);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_round_trip_namespaced_key);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_b64_round_trip);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_b64_std);
 	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++)
 		tests[n++] = (struct CMUnitTest){ bads[i].tok, test_bad, NULL, NULL, (void *)&bads[i] };
 	return _cmocka_run_group_tests("kubesim_contok", tests, n, NULL, NULL);

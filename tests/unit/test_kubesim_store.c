@@ -212,6 +212,31 @@ test_avl_order_under_churn(void **state)
 	free(keys);
 }
 
+/* Only metadata.deletionTimestamp marks a version deleting, not its text elsewhere. */
+static void
+test_deleting_flag(void **state)
+{
+	struct ksim_store *s = ksim_store_new(100, 10);
+	struct ksim_ver *v;
+	cJSON *o;
+
+	(void)state;
+	o = cJSON_Parse("{\"metadata\":{\"name\":\"a\",\"labels\":{\"deletionTimestamp\":\"x\"},"
+	    "\"annotations\":{\"note\":\"deletionTimestamp\",\"deletionTimestamp\":\"y\"}}}");
+	v = ksim_store_write(s, NS, "", "a", o);
+	assert_non_null(v);
+	assert_non_null(strstr(v->json, "\"deletionTimestamp\""));
+	assert_false(v->deleting);
+	assert_int_equal(ksim_json_set_str(ksim_json_obj(o, "metadata"), "deletionTimestamp",
+	    "2026-11-22T03:39:24Z"), 0);
+	v = ksim_store_write(s, NS, "", "a", o);
+	assert_non_null(v);
+	assert_true(v->deleting);
+	assert_false(v->deleted);
+	cJSON_Delete(o);
+	ksim_store_free(s);
+}
+
 static void
 test_human_duration(void **state)
 {
@@ -244,6 +269,7 @@ main(void)
 		cmocka_unit_test(test_compaction_drops_history),
 		cmocka_unit_test(test_ring_window),
 		cmocka_unit_test(test_avl_order_under_churn),
+		cmocka_unit_test(test_deleting_flag),
 		cmocka_unit_test(test_human_duration),
 	};
 

@@ -4,7 +4,6 @@ import http.client
 import json
 import os
 import re
-import shlex
 import signal
 import subprocess
 import time
@@ -115,10 +114,6 @@ class Dbaasd:
                 self.proc.wait()
             self.log.close()
 
-    def dump_log(self, lines=60):
-        with open(self.log_path, "rb") as f:
-            return b"".join(f.readlines()[-lines:]).decode(errors="replace")
-
 
 def http_get(port, path, timeout=5):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -156,8 +151,3 @@ def new_id(prefix):
         tchars.append(_B32[t & 31])
         t >>= 5
     return prefix + "".join(reversed(tchars)) + "".join(reversed(chars))
-
-
-def shell(cmd):
-    return subprocess.run(cmd if isinstance(cmd, list) else shlex.split(cmd),
-                          capture_output=True, text=True, timeout=30)

@@ -109,7 +109,7 @@ apply_role(struct sup *s, enum sup_role_id role, const struct cfg *old)
 			spawn_new(s, role);
 		return;
 	}
-	have = sup_live_count(s, role, 0);
+	have = sup_live_count(s, role);
 	for (; have < want; have++)
 		spawn_new(s, role);
 	/* Scale down from the highest instance numbers. */
@@ -187,21 +187,7 @@ sup_reload(struct sup *s)
 		apply_role(s, (enum sup_role_id)role, old);
 	cfg_free(old);
 	s->reloading = 1;
-	s->reload_ok = 1;
 	s->reload_deadline_ms = clk_mono_ms() + RELOAD_TIMEOUT_MS;
-}
-
-static int
-new_children_ready(const struct sup *s, enum sup_role_id only, int any_role)
-{
-	for (size_t i = 0; i < s->nchildren; i++) {
-		const struct sup_child *c = &s->children[i];
-		if (c->retiring || (!any_role && c->role != only))
-			continue;
-		if (c->pid == 0 || !c->ready)
-			return 0;
-	}
-	return 1;
 }
 
 /* The new API generation never came up: keep the old one serving instead. */
@@ -226,9 +212,9 @@ sup_reload_check(struct sup *s, int64_t now)
 
 	if (!s->reloading)
 		return;
-	if (!new_children_ready(s, 0, 1) && now < s->reload_deadline_ms)
+	if (!sup_all_ready(s, SUP_ROLE_ALL) && now < s->reload_deadline_ms)
 		return;
-	api_ready = new_children_ready(s, SUP_ROLE_API, 0);
+	api_ready = sup_all_ready(s, SUP_ROLE_API);
 	if (!api_ready) {
 		log_warnx("reload_timeout", "what=%s", "new API processes not ready; keeping the old ones");
 		revert_api(s);
@@ -238,5 +224,5 @@ sup_reload_check(struct sup *s, int64_t now)
 		if (c->role == SUP_ROLE_API && c->retiring && !c->stopping)
 			retire(s, c, 1);
 	}
-	reload_finish(s, api_ready && new_children_ready(s, 0, 1));
+	reload_finish(s, api_ready && sup_all_ready(s, SUP_ROLE_ALL));
 }

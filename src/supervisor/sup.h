@@ -37,6 +37,7 @@ struct sup_role {
 };
 
 enum sup_role_id { SUP_ROLE_API, SUP_ROLE_RECONCILER, SUP_ROLE_WORKER, SUP_NROLES };
+#define SUP_ROLE_ALL (-1)	/* sup_all_ready(): every role */
 
 struct sup_child {
 	enum sup_role_id role;
@@ -69,12 +70,10 @@ struct sup {
 	int ready_sent;
 	int reloading;			/* a reload waits for its new children */
 	int64_t reload_deadline_ms;
-	int reload_ok;
 	pid_t waiters[SUP_MAX_WAITERS];	/* `dbaasd --reload` processes to answer */
 	size_t nwaiters;
 	int64_t next_watchdog_ms;
 	int64_t watchdog_ms;
-	int is_pid1;
 };
 
 extern const struct sup_role sup_roles[SUP_NROLES];
@@ -85,7 +84,9 @@ int sup_role_changed(enum sup_role_id id, const struct cfg *a, const struct cfg 
 /* supervisor.c */
 struct sup_child *sup_child_add(struct sup *s, enum sup_role_id role, int instance);
 void sup_child_remove(struct sup *s, struct sup_child *c);
-int sup_live_count(const struct sup *s, enum sup_role_id role, int with_retiring);
+int sup_live_count(const struct sup *s, enum sup_role_id role);
+/* Every non-retiring slot of ROLE (or SUP_ROLE_ALL) runs and has said READY. */
+int sup_all_ready(const struct sup *s, int role);
 void sup_broadcast(struct sup *s, const char *msg);
 /* Tell `dbaasd --reload` processes waiting on us how the reload ended. */
 void sup_answer_waiters(struct sup *s, int ok);

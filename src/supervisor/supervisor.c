@@ -69,14 +69,28 @@ sup_child_remove(struct sup *s, struct sup_child *c)
 }
 
 int
-sup_live_count(const struct sup *s, enum sup_role_id role, int with_retiring)
+sup_live_count(const struct sup *s, enum sup_role_id role)
 {
 	int n = 0;
 
 	for (size_t i = 0; i < s->nchildren; i++)
-		if (s->children[i].role == role && (with_retiring || !s->children[i].retiring))
+		if (s->children[i].role == role && !s->children[i].retiring)
 			n++;
 	return n;
+}
+
+int
+sup_all_ready(const struct sup *s, int role)
+{
+	for (size_t i = 0; i < s->nchildren; i++) {
+		const struct sup_child *c = &s->children[i];
+		if (c->retiring || (role != SUP_ROLE_ALL && (int)c->role != role))
+			continue;
+		/* A dead child keeps its ready flag until it is respawned. */
+		if (c->pid == 0 || !c->ready)
+			return 0;
+	}
+	return 1;
 }
 
 void
@@ -158,18 +172,19 @@ static void
 check_ready_and_watchdog(struct sup *s, int64_t now)
 {
 	char msg[256];
+	int api, rec, wrk;
 
 	if (!s->ready_sent && !s->reloading && !s->stopping) {
-		for (size_t i = 0; i < s->nchildren; i++)
-			if (!s->children[i].retiring && !s->children[i].ready)
-				return;
+		if (!sup_all_ready(s, SUP_ROLE_ALL))
+			return;
+		api = sup_live_count(s, SUP_ROLE_API);
+		rec = sup_live_count(s, SUP_ROLE_RECONCILER);
+		wrk = sup_live_count(s, SUP_ROLE_WORKER);
 		snprintf(msg, sizeof(msg), "READY=1\nSTATUS=api %d, reconciler %d, workers %d\nMAINPID=%ld",
-		    sup_live_count(s, SUP_ROLE_API, 0), sup_live_count(s, SUP_ROLE_RECONCILER, 0),
-		    sup_live_count(s, SUP_ROLE_WORKER, 0), (long)getpid());
+		    api, rec, wrk, (long)getpid());
 		sdn_send(msg);
 		s->ready_sent = 1;
-		log_info("ready", "api=%d reconciler=%d workers=%d", sup_live_count(s, SUP_ROLE_API, 0),
-		    sup_live_count(s, SUP_ROLE_RECONCILER, 0), sup_live_count(s, SUP_ROLE_WORKER, 0));
+		log_info("ready", "api=%d reconciler=%d workers=%d", api, rec, wrk);
 	}
 	if (s->watchdog_ms > 0 && now >= s->next_watchdog_ms) {
 		s->next_watchdog_ms = now + s->watchdog_ms / 2;
@@ -291,9 +306,10 @@ static int
 sup_start(struct sup *s)
 {
 	char err[256];
+	int is_pid1 = getpid() == 1;
 
-	s->is_pid1 = getpid() == 1;
-	if (!s->is_pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+	/* As PID 1 we reap orphans already; elsewhere ask the kernel to send them to us. */
+	if (!is_pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
 		log_warn("subreaper_failed", "%s", "");
 	sdn_init();
 	s->watchdog_ms = sdn_watchdog_usec() / 1000;
@@ -308,7 +324,7 @@ sup_start(struct sup *s)
 		return -1;
 	write_pidfile(s->cfg->supervisor.pidfile);
 	log_info("started", "config=%s listen=%s port=%d pid1=%s", s->cfg->path, s->cfg->api.listen,
-	    net_local_port(s->listen_fd), s->is_pid1 ? "yes" : "no");
+	    net_local_port(s->listen_fd), is_pid1 ? "yes" : "no");
 	for (int role = 0; role < SUP_NROLES; role++) {
 		int n = sup_roles[role].count(s->cfg);
 		for (int i = 0; i < n; i++) {

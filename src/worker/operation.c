@@ -14,27 +14,6 @@
 #include "common/log.h"
 #include "worker/wrk_int.h"
 
-static enum wrk_claim
-classify_unclaimable(struct wrk *w, const char *op_id)
-{
-	bson_t *q = BCON_NEW("_id", BCON_UTF8(op_id));
-	bson_t *opts = mdb_opts(&w->mdb);
-	mongoc_cursor_t *cur = mongoc_collection_find_with_opts(w->mdb.coll[MDB_OPERATIONS], q,
-	    opts, NULL);
-	const bson_t *doc;
-	bson_error_t err;
-	enum wrk_claim r = WRK_GONE;
-
-	if (mongoc_cursor_next(cur, &doc))
-		r = WRK_FINISHED;
-	else if (mongoc_cursor_error(cur, &err))
-		r = WRK_ERROR;
-	mongoc_cursor_destroy(cur);
-	bson_destroy(q);
-	bson_destroy(opts);
-	return r;
-}
-
 static int64_t
 doc_int(const bson_t *doc, const char *key)
 {
@@ -91,8 +70,10 @@ wrk_op_claim(struct wrk *w, const char *op_id, bson_t **op)
 		return WRK_ERROR;
 	}
 	if (!bson_iter_init_find(&it, &reply, "value") || !BSON_ITER_HOLDS_DOCUMENT(&it)) {
+		/* Deleted or already finished: the caller acks either way, so
+		 * telling the two apart would only cost another round trip. */
 		bson_destroy(&reply);
-		return classify_unclaimable(w, op_id);
+		return WRK_GONE;
 	}
 	bson_iter_document(&it, &len, &data);
 	*op = bson_new_from_data(data, len);

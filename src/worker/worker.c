@@ -58,7 +58,6 @@ wrk_slot_start(struct wrk_slot *s)
 		bson_destroy(op);
 		return;
 	case WRK_GONE:
-	case WRK_FINISHED:
 		wrk_ack(w, s->entry_id);	/* nothing left to do for this entry */
 		break;
 	case WRK_EXHAUSTED:

@@ -29,7 +29,6 @@ struct wrk_slot {
 	char entry_id[64];		/* stream entry to XACK when done */
 	int64_t started_ms;
 	struct event *timer;		/* executor's timer */
-	void *exec_state;
 };
 
 struct wrk {
@@ -65,7 +64,8 @@ void wrk_ack(struct wrk *w, const char *entry_id);
 void wrk_dead_letter(struct wrk *w, const char *entry_id, const char *op_id, const char *why);
 
 /* operation.c */
-enum wrk_claim { WRK_CLAIMED, WRK_GONE, WRK_FINISHED, WRK_EXHAUSTED, WRK_ERROR };
+/* WRK_GONE: no claimable operation (deleted, or no longer pending/queued/running). */
+enum wrk_claim { WRK_CLAIMED, WRK_GONE, WRK_EXHAUSTED, WRK_ERROR };
 /* Take OP_ID for this worker; *OP receives the document (caller destroys) when claimed. */
 enum wrk_claim wrk_op_claim(struct wrk *w, const char *op_id, bson_t **op);
 int wrk_op_finish(struct wrk *w, const char *op_id, int ok, const char *error);

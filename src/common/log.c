@@ -100,17 +100,6 @@ log_open(const char *path)
 	return 0;
 }
 
-int
-log_fd(void)
-{
-	int fd;
-
-	pthread_rwlock_rdlock(&log_out_lock);
-	fd = log_out;
-	pthread_rwlock_unlock(&log_out_lock);
-	return fd;
-}
-
 /* Write one whole line; readers share the lock, log_open() excludes them. */
 static void
 emit_line(const char *line, size_t len)

@@ -40,8 +40,6 @@ const char *log_level_name(enum log_level level);
  * -1 with errno set and the previous destination kept.
  */
 int log_open(const char *path);
-/* The file descriptor lines go to (for redirecting a child's stderr). */
-int log_fd(void);
 
 void log_debug(const char *event, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -26,6 +26,7 @@ struct met_family {
 	enum met_type type;
 	double bounds[MET_MAX_BUCKETS];
 	size_t nbounds;
+	int meta_sent;			/* metrics:meta holds it (as far as we know) */
 	struct met_family *next;
 };
 
@@ -42,6 +43,8 @@ struct met_series {
 static pthread_mutex_t met_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct met_family *families;		/* guarded by met_mu */
 static struct met_series *table[NBUCKETS_HASH];	/* guarded by met_mu */
+/* A metadata HSET got no reply or an error; set from a Redis callback. */
+static atomic_int meta_lost;
 
 int
 met_name_valid(const char *s)
@@ -221,6 +224,30 @@ type_name(enum met_type t)
 	return t == MET_COUNTER ? "counter" : t == MET_GAUGE ? "gauge" : "histogram";
 }
 
+static void
+meta_done(struct rds_async *ra, redisReply *reply, void *arg)
+{
+	(void)ra;
+	(void)arg;
+	if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
+		atomic_store(&meta_lost, 1);
+}
+
+static void
+meta_unsent_locked(void)
+{
+	for (struct met_family *f = families; f != NULL; f = f->next)
+		f->meta_sent = 0;
+}
+
+void
+met_meta_resend(void)
+{
+	pthread_mutex_lock(&met_mu);
+	meta_unsent_locked();
+	pthread_mutex_unlock(&met_mu);
+}
+
 static int
 send_meta(struct rds_async *ra, const char *key, const struct met_family *f)
 {
@@ -231,7 +258,7 @@ send_meta(struct rds_async *ra, const char *key, const struct met_family *f)
 		n += (size_t)snprintf(val + n, sizeof(val) - n, "%s%.10g", i ? "," : "", f->bounds[i]);
 	if (n < sizeof(val))
 		snprintf(val + n, sizeof(val) - n, "|%s", f->help);
-	return rds_async_command(ra, 0, NULL, NULL, "HSET %s %s %s", key, f->name, val);
+	return rds_async_command(ra, 0, meta_done, NULL, "HSET %s %s %s", key, f->name, val);
 }
 
 static int
@@ -302,15 +329,27 @@ flush_locked(struct rds_async *ra)
 	int sent = 0;
 
 	met_keys(&ra->p, meta, ckey, gkey);
-	for (const struct met_family *f = families; f != NULL; f = f->next)
-		if (send_meta(ra, meta, f) != 0)
+	/* Metadata never changes: send it once per family, and again whenever
+	 * Redis may have missed it (a lost or failed reply, a failed flush). */
+	if (atomic_exchange(&meta_lost, 0))
+		meta_unsent_locked();
+	for (struct met_family *f = families; f != NULL; f = f->next) {
+		if (f->meta_sent)
+			continue;
+		if (send_meta(ra, meta, f) != 0) {
+			meta_unsent_locked();
 			return -1;
+		}
+		f->meta_sent = 1;
+	}
 	for (size_t h = 0; h < NBUCKETS_HASH; h++) {
 		for (struct met_series *s = table[h]; s != NULL; s = s->next) {
 			if (!s->dirty)
 				continue;
-			if (flush_series(ra, ckey, gkey, s) != 0)
+			if (flush_series(ra, ckey, gkey, s) != 0) {
+				meta_unsent_locked();
 				return sent ? 0 : -1;
+			}
 			clear_deltas(s);
 			sent = 1;
 		}
@@ -323,9 +362,12 @@ met_flush(struct rds_async *ra)
 {
 	int rc;
 
-	if (!ra->connected)
-		return -1;
 	pthread_mutex_lock(&met_mu);
+	if (!ra->connected) {
+		meta_unsent_locked();	/* the next connection may be to a Redis without it */
+		pthread_mutex_unlock(&met_mu);
+		return -1;
+	}
 	rc = flush_locked(ra);
 	pthread_mutex_unlock(&met_mu);
 	return rc;

@@ -58,8 +58,13 @@ void met_label_escape(const char *v, char *out, size_t n);
 /* 1 if S is a valid metric name. */
 int met_name_valid(const char *s);
 
-/* Send what changed to Redis (async, fire and forget); 0 if anything was sent. */
+/*
+ * Send what changed to Redis (async, fire and forget); 0 if anything was sent.
+ * A family's metadata goes once, and again after a failure or met_meta_resend().
+ */
 int met_flush(struct rds_async *ra);
+/* Resend every family's metadata on the next flush (after a Redis reconnect). */
+void met_meta_resend(void);
 /* The Redis keys of the schema above. */
 void met_keys(const struct rds_params *p, char meta[160], char counters[160], char gauges[160]);
 /* Drop everything (tests, and processes that exit). */

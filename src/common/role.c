@@ -34,7 +34,8 @@ role_send(struct role *r, const char *msg)
 	}
 }
 
-void
+/* The field under which this process heartbeats: "<role>:<host>:<pid>". */
+static void
 role_hb_field(const struct role *r, char *out, size_t n)
 {
 	snprintf(out, n, "%s:%s:%ld", r->name, r->host, (long)getpid());
@@ -76,13 +77,19 @@ role_heartbeat_redis(struct role *r)
 	free(json);
 }
 
-/* A fresh connection beats at once: /health should see a new process without a delay. */
+/*
+ * A fresh connection beats at once: /health should see a new process without
+ * a delay.  It may reach a Redis that lost metrics:meta (restarted without
+ * persistence), so the metric metadata goes again too.
+ */
 static void
 on_redis_state(struct rds_async *ra, int connected, void *arg)
 {
 	(void)ra;
-	if (connected)
+	if (connected) {
+		met_meta_resend();
 		role_heartbeat_redis(arg);
+	}
 }
 
 static void

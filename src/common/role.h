@@ -76,7 +76,5 @@ void role_exit_loop(struct role *r, int code);
 void role_quiesce(struct role *r);
 /* Remove this process's heartbeat from Redis and free everything. */
 void role_cleanup(struct role *r);
-/* The field under which this process heartbeats: "<role>:<host>:<pid>". */
-void role_hb_field(const struct role *r, char *out, size_t n);
 
 #endif

@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
 """bench/api — the API's throughput and latency against the raw driver ceiling.
 
-For api.processes = 1 and 2: closed-loop wrk on GET one database, GET a list
-of 50 and PATCH (alternating sizes, so every PATCH writes); an open-loop
-fixed-rate run of GET one at each --rate (bench/api/fixedrate, wrk2-style
-latency from the scheduled send time); and the same MongoDB work issued
-directly with libmongoc (bench/api/mongo_ceiling) by as many client processes
-as the API has MongoDB clients (api.processes x api.threads).  Prints a
-Markdown table; with --repeat N every cell is the median of N rounds.
+For api.processes = 1 and 2:
+
+* closed loop (wrk): GET one database, GET a list of 50 and PATCH
+  (alternating sizes, so every PATCH writes), against the same MongoDB work
+  issued directly with libmongoc (bench/api/mongo_ceiling) by as many client
+  processes as the API has MongoDB clients (api.processes x api.threads);
+* open loop: GET one at each --rate (bench/api/fixedrate, wrk2-style latency
+  from the scheduled send time) with the CPU the API processes and the
+  MongoDB server spent per request, next to the same find at the same rate
+  straight from libmongoc (bench/api/mongo_fixedrate: the floor under the
+  API's latency).
+
+Prints two Markdown tables; with --repeat N every cell is the median of N
+rounds.
 
     bench/api/run.py [--seconds 10] [--rate 500,1000] [--processes 1,2] [--threads N]
                      [--repeat N] [--build build]
@@ -19,10 +26,12 @@ Uses the services of scripts/services when DBAASD_REDIS_PORT and
 DBAASD_MONGO_URI are set, otherwise starts its own (and stops them).
 """
 import argparse
+import ctypes
 import json
 import os
 import re
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -62,6 +71,11 @@ def services():
     return env, env
 
 
+def die_with_parent():
+    """In the child: SIGTERM when this script dies, so an interrupted run leaves no dbaasd."""
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM, 0, 0, 0)   # PR_SET_PDEATHSIG
+
+
 def start_dbaasd(build, env, processes, work, threads=None):
     port = free_port()
     key = "dbaas_" + secrets.token_urlsafe(32)
@@ -79,7 +93,7 @@ reconciler: {{ enabled = false; }};
 log: {{ level = "info"; file = "{work / f'dbaasd-{processes}.log'}"; }};
 """)
     proc = subprocess.Popen([str(build / "dbaasd"), "-c", str(conf)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
     deadline = time.monotonic() + 15
     while True:
         try:
@@ -140,6 +154,37 @@ def fixedrate(build, port, path, rate, seconds, key):
     return dict(zip(out.split()[::2], out.split()[1::2]))
 
 
+def driver_fixedrate(build, env, db, dbid, rate, seconds, clients):
+    """The floor under the fixed-rate rows: the same find straight from libmongoc."""
+    out = subprocess.run([str(build / "bench/api/mongo_fixedrate"), env["DBAASD_MONGO_URI"], db,
+                          dbid, str(rate), str(seconds), str(clients)],
+                         capture_output=True, text=True).stdout
+    return dict(zip(out.split()[::2], out.split()[1::2]))
+
+
+def cpu_s(pid):
+    """User + system CPU seconds of PID so far."""
+    f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def api_pids(proc):
+    out = subprocess.run(["pgrep", "-P", str(proc.pid), "-f", "^dbaasd: api"],
+                         capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def measured_fixedrate(build, env, proc, port, path, rate, seconds, key):
+    """fixedrate, plus the CPU the API processes and the MongoDB server spent per request."""
+    api, mongo = api_pids(proc), int((Path(env["DBAASD_SERVICES_DIR"]) / "mongo.pid").read_text())
+    a0, m0 = sum(cpu_s(p) for p in api), cpu_s(mongo)
+    fr = fixedrate(build, port, path, rate, seconds, key)
+    n = max(1, int(fr["sent"]))
+    fr["api_cpu_ms"] = (sum(cpu_s(p) for p in api) - a0) * 1000 / n
+    fr["db_cpu_ms"] = (cpu_s(mongo) - m0) * 1000 / n
+    return fr
+
+
 def ceiling(build, env, db, dbid, seconds, clients):
     out = subprocess.run([str(build / "bench/api/mongo_ceiling"), env["DBAASD_MONGO_URI"], db,
                           dbid, "bench", str(seconds), str(clients)],
@@ -154,8 +199,9 @@ def default_threads():
 
 
 def one_round(build, env, processes, threads, rates, seconds):
-    """Every measurement for one api.processes value: rows without the ratio."""
-    rows = []
+    """Every measurement for one api.processes value: (closed-loop rows, fixed-rate rows)."""
+    rows, fixed = [], []
+    clients = processes * threads   # as many driver clients as the API has MongoDB clients
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         proc, port, admin, db = start_dbaasd(build, env, processes, work, threads)
@@ -163,24 +209,27 @@ def one_round(build, env, processes, threads, rates, seconds):
             key, dbid = seed(port, admin)
             one = f"/api/v1/databases/{dbid}"
             # open loop first, on a quiet server; then the closed-loop runs
-            fr = {r: fixedrate(build, port, one, r, seconds, key) for r in rates}
+            fr = {r: measured_fixedrate(build, env, proc, port, one, r, seconds, key)
+                  for r in rates}
+            floor = {r: driver_fixedrate(build, env, db, dbid, r, seconds, clients) for r in rates}
             res = {
                 "GET one": wrk(port, one, LUA_GET.format(key=key), seconds, work),
                 "GET list of 50": wrk(port, "/api/v1/databases?limit=50",
                                       LUA_GET.format(key=key), seconds, work),
                 "PATCH": wrk(port, one, LUA_PATCH.format(key=key, path=one), seconds, work),
             }
-            # as many driver clients as the API has MongoDB clients: one per handler thread
-            ceil = ceiling(build, env, db, dbid, max(3, seconds // 2), processes * threads)
+            ceil = ceiling(build, env, db, dbid, max(3, seconds // 2), clients)
         finally:
             proc.terminate()
             proc.wait(30)
     for name, cname in (("GET one", "get"), ("GET list of 50", "list"), ("PATCH", "patch")):
         rows.append((processes, name) + res[name] + (ceil[cname],))
     for r in rates:
-        rows.append((processes, f"GET one at {r}/s (fixed rate)", float(fr[r]["rate"]),
-                     float(fr[r]["p50_ms"]), float(fr[r]["p99_ms"]), int(fr[r]["errors"]), None))
-    return rows
+        a, d = fr[r], floor[r]
+        fixed.append((processes, r, float(a["p50_ms"]), float(a["p99_ms"]), int(a["errors"]),
+                      float(d["p50_ms"]), float(d["p99_ms"]), int(d["errors"]),
+                      a["api_cpu_ms"], a["db_cpu_ms"]))
+    return rows, fixed
 
 
 def median_rows(rounds):
@@ -207,22 +256,28 @@ def main():
     build = Path(a.build)
     rates = [int(r) for r in a.rate.split(",")]
     env, own = services()
-    rows = []
+    rows, fixed = [], []
     try:
         for processes in (int(p) for p in a.processes.split(",")):
             rounds = [one_round(build, env, processes, a.threads, rates, a.seconds)
                       for _ in range(a.repeat)]
-            rows += median_rows(rounds)
+            rows += median_rows([r for r, _ in rounds])
+            fixed += median_rows([f for _, f in rounds])
     finally:
         if own is not None:
             subprocess.run([str(ROOT / "scripts/services"), "stop"], env=own)
     print(f"api.threads = {a.threads}, {a.repeat} round(s) of {a.seconds} s, medians")
+    print()
     print("| api.processes | request | req/s | p50 ms | p99 ms | non-2xx | driver ceiling ops/s | API / ceiling |")
     print("|---|---|---|---|---|---|---|---|")
     for p, name, rps, p50, p99, bad, c in rows:
-        ratio = f"{rps / c:.0%}" if c else "—"
-        cs = f"{c:.0f}" if c else "—"
-        print(f"| {p} | {name} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {bad:.0f} | {cs} | {ratio} |")
+        print(f"| {p} | {name} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {bad:.0f} | {c:.0f} | {rps / c:.0%} |")
+    print()
+    print("| api.processes | GET one at | API p50 ms | API p99 ms | API errors | driver p50 ms | driver p99 ms | driver errors | API CPU ms/req | MongoDB server CPU ms/req |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for p, r, ap50, ap99, aerr, dp50, dp99, derr, acpu, dcpu in fixed:
+        print(f"| {p} | {r:.0f}/s | {ap50:.2f} | {ap99:.2f} | {aerr:.0f} | {dp50:.2f} | {dp99:.2f} "
+              f"| {derr:.0f} | {acpu:.3f} | {dcpu:.3f} |")
     return 0
 
 

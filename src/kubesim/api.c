@@ -25,6 +25,7 @@
 #include "kubesim/http.h"
 #include "kubesim/jsonx.h"
 #include "kubesim/labelsel.h"
+#include "kubesim/list.h"
 #include "kubesim/patch.h"
 #include "kubesim/pbuf.h"
 #include "kubesim/reply.h"
@@ -983,20 +984,18 @@ delete_member(struct ksim_call *c, struct ksim_obj *o, struct evbuffer *out, int
 void
 ksim_api_deletecollection(struct ksim_call *c)
 {
-	const char *lsel = ksim_req_query(c->req, "labelSelector");
-	struct ksim_labelsel *sel = NULL;
-	char err[512], key[300];
+	struct ksim_filter f;
+	char key[300];
 	struct ksim_obj *o, *next;
 	struct evbuffer *out;
 	size_t klen;
 	int n = 0;
 
-	if (ksim_labelsel_parse(lsel != NULL ? lsel : "", &sel, err, sizeof(err)) < 0) {
-		ksim_reply_bad_request(c->req, err);
+	/* The same label and field selectors as LIST and WATCH. */
+	if (ksim_filter_parse(c, &f) < 0)
 		return;
-	}
 	if ((out = evbuffer_new()) == NULL) {
-		ksim_labelsel_free(sel);
+		ksim_filter_free(&f);
 		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
 		return;
 	}
@@ -1006,7 +1005,7 @@ ksim_api_deletecollection(struct ksim_call *c)
 		next = ksim_store_next(o);
 		if (strncmp(o->key, key, klen) != 0)
 			break;
-		if (o->head->deleted || !ksim_labelsel_match(sel, &o->head->labels))
+		if (o->head->deleted || !ksim_filter_match(&f, o->head))
 			continue;
 		if (delete_member(c, o, out, &n) < 0)
 			goto out;
@@ -1016,7 +1015,7 @@ ksim_api_deletecollection(struct ksim_call *c)
 	ksim_req_reply_buf(c->req, 200, "application/json", out, NULL);
 out:
 	evbuffer_free(out);
-	ksim_labelsel_free(sel);
+	ksim_filter_free(&f);
 }
 
 int

@@ -424,3 +424,15 @@ def test_delete_collection(kubesim):
     kubesim.wait_gone("mongodbs", "demo", "c1")
     kubesim.wait_gone("mongodbs", "demo", "c2")
     assert kubesim.get("mongodbs", "demo", "c3") is not None
+
+
+def test_delete_collection_honours_the_field_selector(kubesim):
+    for name in ("f1", "f2"):
+        kubesim.create("mongodbs", "demo", mongodb(name))
+    r = kubesim.request("DELETE", MG, query={"fieldSelector": "metadata.name=f1"})
+    assert r.status == 200
+    assert [i["metadata"]["name"] for i in r.json()["items"]] == ["f1"]
+    kubesim.wait_gone("mongodbs", "demo", "f1")
+    assert kubesim.get("mongodbs", "demo", "f2") is not None
+    r = kubesim.request("DELETE", MG, query={"fieldSelector": "spec.replicas=3"})
+    assert r.status == 400

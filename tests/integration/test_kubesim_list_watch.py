@@ -182,33 +182,71 @@ def raw_watch(ks, path):
     return s
 
 
-def test_watch_framing_chunk_per_event(quiet):
-    make_dbs(quiet, 1)
-    rv = quiet.info()["resourceVersion"]
-    s = raw_watch(quiet, f"{MG}?watch=1&resourceVersion={rv}&timeoutSeconds=2")
-    quiet.patch("mongodbs", "demo", "mg-000", {"spec": {"replicas": 5}})
-    quiet.delete("mongodbs", "demo", "mg-000")
+def read_chunks(s, timeout=8):
+    """Read a chunked response from S to its end: (head, [chunk payloads])."""
     data = b""
-    deadline = time.monotonic() + 8
+    deadline = time.monotonic() + timeout
     while not data.endswith(b"0\r\n\r\n") and time.monotonic() < deadline:
         chunk = s.recv(65536)
         if not chunk:
             break
         data += chunk
     head, body = data.split(b"\r\n\r\n", 1)
-    assert head.startswith(b"HTTP/1.1 200 OK")
-    assert b"Transfer-Encoding: chunked" in head and b"Content-Type: application/json" in head
-    events = []
+    chunks = []
     while body:
         size, rest = body.split(b"\r\n", 1)
         n = int(size, 16)
         if n == 0:
             break
-        chunk, body = rest[:n], rest[n + 2:]
-        assert chunk.endswith(b"\n") and chunk.count(b"\n") == 1   # one event per chunk and line
-        events.append(json.loads(chunk))
+        chunks.append(rest[:n])
+        body = rest[n + 2:]
+    return head, chunks
+
+
+def test_watch_framing_chunk_per_event(quiet):
+    make_dbs(quiet, 1)
+    rv = quiet.info()["resourceVersion"]
+    s = raw_watch(quiet, f"{MG}?watch=1&resourceVersion={rv}&timeoutSeconds=2")
+    wait_for(lambda: quiet.info()["watchers"] == 1, 5, "the watch to be open")
+    quiet.patch("mongodbs", "demo", "mg-000", {"spec": {"replicas": 5}})
+    quiet.delete("mongodbs", "demo", "mg-000")
+    head, chunks = read_chunks(s)
+    assert head.startswith(b"HTTP/1.1 200 OK")
+    assert b"Transfer-Encoding: chunked" in head and b"Content-Type: application/json" in head
+    # Live events trickle: one event per chunk and line.
+    for chunk in chunks:
+        assert chunk.endswith(b"\n") and chunk.count(b"\n") == 1
+    events = [json.loads(c) for c in chunks]
     assert [e["type"] for e in events] == ["MODIFIED", "DELETED"]
     assert events[1]["object"]["metadata"]["name"] == "mg-000"
+
+
+def assert_packed(chunks, n):
+    """A backlog of N small events went out in 2 KiB chunks cut anywhere, like Go's server."""
+    body = b"".join(chunks)
+    lines = body.split(b"\n")
+    assert lines[-1] == b"" and len(lines) == n + 1
+    assert len(body) > 4 * 2048
+    assert all(len(c) == 2048 for c in chunks[:-1]) and 0 < len(chunks[-1]) <= 2048
+    assert any(not c.endswith(b"\n") for c in chunks)     # events cut across chunks
+    return [json.loads(line) for line in lines[:-1]]
+
+
+def test_watch_backlog_packed_in_2k_chunks(quiet):
+    make_dbs(quiet, 20)
+    # No resourceVersion: the synthetic ADDED events are a backlog.
+    s = raw_watch(quiet, f"{MG}?watch=1&timeoutSeconds=1")
+    _, chunks = read_chunks(s)
+    events = assert_packed(chunks, 20)
+    assert [e["type"] for e in events] == ["ADDED"] * 20
+    # Resuming with events queued: the same.
+    rv = quiet.info()["resourceVersion"]
+    for i in range(20):
+        quiet.patch("mongodbs", "demo", f"mg-{i:03d}", {"spec": {"replicas": 5}})
+    s = raw_watch(quiet, f"{MG}?watch=1&resourceVersion={rv}&timeoutSeconds=1")
+    _, chunks = read_chunks(s)
+    events = assert_packed(chunks, 20)
+    assert [e["object"]["metadata"]["name"] for e in events] == [f"mg-{i:03d}" for i in range(20)]
 
 
 def test_watch_initial_added_then_changes(quiet):

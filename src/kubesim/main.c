@@ -61,6 +61,7 @@ ksim_sim_reset_objects(struct ksim_sim *sim)
 	ksim_operator_reset(sim->op);
 	ksim_store_clear(sim->store);
 	create_namespaces(sim);
+	ksim_store_ring_restart(sim->store);
 }
 
 /* Like the apiserver's compactor: every period, compact to the RV seen one period ago. */
@@ -153,10 +154,14 @@ setup(struct ksim_sim *sim, char *err, size_t errlen)
 		goto fail;
 	}
 	ksim_store_set_hook(sim->store, on_store_event, sim);
+	ksim_store_set_window(sim->store, (int64_t)sim->conf->history_s * 1000,
+	    (size_t)sim->conf->history_min);
 	if (create_namespaces(sim) < 0) {
 		snprintf(err, errlen, "namespaces: invalid name");
 		goto fail;
 	}
+	/* The watch cache starts after the start-up writes, as the apiserver's does. */
+	ksim_store_ring_restart(sim->store);
 	event_add(sim->compact_ev, &period);
 	if ((sim->http = ksim_http_new(sim->base, fd, sim->tls.ctx, &hooks, err, errlen)) == NULL)
 		return -1;

@@ -48,7 +48,9 @@ struct ksim_conf {
 	int ops_ms;			/* OpsRequest Progressing -> Successful */
 	int delete_ms;			/* finalizer runs this long after deletion */
 	int halt_ms;			/* Ready <-> Halted */
-	size_t history;			/* watch events kept per resource */
+	size_t history;			/* watch events kept per resource, at most */
+	int history_s;			/* watch window: events older than this go... */
+	int history_min;		/* ...once this many newer ones exist */
 	int compact_s;			/* compaction period: continue tokens expire */
 	int bookmark_s;			/* watch bookmark period */
 	int watch_timeout_s;		/* default watch length when timeoutSeconds is absent */

@@ -7,6 +7,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "common/clock.h"
 #include "kubesim/faults.h"
 #include "kubesim/http.h"
 #include "kubesim/jsonx.h"
@@ -394,7 +395,10 @@ on_end(evutil_socket_t fd, short what, void *arg)
 	watcher_end(arg);
 }
 
-/* Answer 200 then one ERROR event with a 410 Expired Status, and close. */
+/*
+ * Answer 200 then one ERROR event with a 410 Expired Status, and close.
+ * OLDEST is the oldest RV a watch may start from, as the real message says.
+ */
 static void
 reply_expired(struct ksim_call *c, uint64_t rv, uint64_t oldest)
 {
@@ -466,8 +470,9 @@ position(struct watcher *w, struct ksim_call *c)
 		ksim_reply_bad_request(c->req, "invalid resource version: must be a non-negative integer");
 		return 1;
 	}
+	ksim_store_expire(s, w->res, clk_mono_ms());
 	if (rv < r->evicted_rv) {
-		reply_expired(c, rv, r->evicted_rv + 1);
+		reply_expired(c, rv, r->evicted_rv);
 		return 1;
 	}
 	w->start_rv = w->min_rv = rv;
@@ -531,7 +536,7 @@ watcher_new(struct ksim_call *c)
 	if (ksim_filter_parse(c, &w->filter) < 0)
 		goto fail;
 	if (c->watch_fault == KSIM_F_WATCH_EXPIRE)
-		reply_expired(c, 0, ksim_store_ring(c->sim->store, c->res)->evicted_rv + 1);
+		reply_expired(c, 0, ksim_store_ring(c->sim->store, c->res)->evicted_rv);
 	else if (position(w, c) == 0)
 		return w;
 	ksim_filter_free(&w->filter);

@@ -293,6 +293,38 @@ def test_watch_too_old_is_410_event(quiet):
     assert w.next() is None
 
 
+def expired(ks, rv):
+    """The 410 ERROR event a watch from RV gets, or None if it replays."""
+    w = ks.watch("mongodbs", "demo", resourceVersion=rv, timeoutSeconds=1)
+    ev = w.next()
+    w.close()
+    return ev["object"] if ev is not None and ev["type"] == "ERROR" else None
+
+
+def test_watch_from_rv_1_is_too_old_at_once(kubesim):
+    # The watch cache starts with the server: an RV from before is too old, as on a
+    # real cluster, even though only a few writes happened since.
+    kubesim.create("mongodbs", "demo", mongodb("a"))
+    st = expired(kubesim, "1")
+    assert st is not None and st["code"] == 410 and st["reason"] == "Expired"
+    assert st["message"].startswith("too old resource version: 1 (")
+
+
+def test_watch_window_is_time_and_count(tmp_path):
+    with KubeSim(tmp_path, args=["--no-operator", "--history-seconds", "1", "--history-min", "2"]) as ks:
+        rv0 = ks.info()["resourceVersion"]
+        make_dbs(ks, 5)
+        rvs = [int(ks.get("mongodbs", "demo", f"mg-{i:03d}")["metadata"]["resourceVersion"]) for i in range(5)]
+        assert expired(ks, rv0) is None      # young events: still in the window
+        # Once older than the window, events go (but the newest 2 stay): the next
+        # event or watch notices.
+        wait_for(lambda: expired(ks, rv0) is not None, 10, "the window to pass rv0")
+        st = expired(ks, rv0)
+        assert st["message"] == f"too old resource version: {rv0} ({rvs[2]})"
+        ev = ks.watch("mongodbs", "demo", resourceVersion=rvs[2], timeoutSeconds=1).next()
+        assert ev["type"] == "ADDED" and ev["object"]["metadata"]["name"] == "mg-003"
+
+
 def test_watch_bookmarks(tmp_path):
     with KubeSim(tmp_path, args=["--bookmark-interval", "1", "--no-operator"]) as ks:
         ks.create("namespaces", None, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "other"}})

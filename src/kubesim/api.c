@@ -22,6 +22,7 @@
 #include "kubesim/admission.h"
 #include "kubesim/api_int.h"
 #include "kubesim/contok.h"
+#include "kubesim/gc.h"
 #include "kubesim/http.h"
 #include "kubesim/jsonx.h"
 #include "kubesim/labelsel.h"
@@ -853,40 +854,147 @@ check_preconditions(struct ksim_call *c, const struct ksim_ver *cur)
 	return rc;
 }
 
+enum propagation { PROP_DEFAULT, PROP_BACKGROUND, PROP_FOREGROUND, PROP_ORPHAN };
+
 /*
- * Delete O: mark it (deletionTimestamp, generation bump) when finalizers
+ * The propagation policy of a DELETE: the query's propagationPolicy, else
+ * the DeleteOptions body's (or its orphanDependents).  0, or -1 after
+ * answering 422 for an unknown policy.
+ */
+static int
+delete_policy(struct ksim_call *c, enum propagation *p)
+{
+	size_t len;
+	const char *body = ksim_req_body(c->req, &len);
+	const char *pp = ksim_req_query(c->req, "propagationPolicy");
+	cJSON *opts = len > 0 ? cJSON_ParseWithLength(body, len) : NULL;
+	char msg[512];
+	struct ksim_cause cause = { "FieldValueNotSupported", msg, "propagationPolicy" };
+	int rc = 0;
+
+	*p = PROP_DEFAULT;
+	if (pp == NULL || pp[0] == '\0')
+		pp = ksim_json_str(opts, "propagationPolicy");
+	if (pp == NULL)
+		*p = cJSON_IsTrue(ksim_json_at(opts, "orphanDependents")) ? PROP_ORPHAN : PROP_DEFAULT;
+	else if (strcmp(pp, "Foreground") == 0)
+		*p = PROP_FOREGROUND;
+	else if (strcmp(pp, "Background") == 0)
+		*p = PROP_BACKGROUND;
+	else if (strcmp(pp, "Orphan") == 0)
+		*p = PROP_ORPHAN;
+	else
+		rc = -1;
+	if (rc < 0) {
+		char full[700];
+
+		snprintf(msg, sizeof(msg), "Unsupported value: \"%.200s\": supported values: \"Foreground\", "
+		    "\"Background\", \"Orphan\", \"nil\"", pp);
+		snprintf(full, sizeof(full), "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: %s", msg);
+		ksim_reply_status(c->req, &(struct ksim_status){ .code = 422, .reason = "Invalid",
+		    .message = full, .group = "meta.k8s.io", .kind = "DeleteOptions", .causes = &cause,
+		    .ncauses = 1 });
+	}
+	cJSON_Delete(opts);
+	return rc;
+}
+
+static int
+is_gc_finalizer(const cJSON *f)
+{
+	return cJSON_IsString(f) && (strcmp(f->valuestring, KSIM_FIN_ORPHAN) == 0 ||
+	    strcmp(f->valuestring, KSIM_FIN_FOREGROUND) == 0);
+}
+
+/*
+ * The garbage collector's finalizers as the apiserver sets them on delete:
+ * an explicit policy replaces orphan/foregroundDeletion (appended last),
+ * no policy keeps what the object has.
+ */
+static int
+set_gc_finalizers(cJSON *meta, enum propagation p)
+{
+	cJSON *fins = cJSON_GetObjectItemCaseSensitive(meta, "finalizers"), *keep;
+	const cJSON *f;
+
+	if (p == PROP_DEFAULT)
+		return 0;
+	if ((keep = cJSON_CreateArray()) == NULL)
+		return -1;
+	cJSON_ArrayForEach(f, fins)
+		if (!is_gc_finalizer(f))
+			cJSON_AddItemToArray(keep, cJSON_Duplicate(f, 1));
+	if (p == PROP_ORPHAN)
+		cJSON_AddItemToArray(keep, cJSON_CreateString(KSIM_FIN_ORPHAN));
+	else if (p == PROP_FOREGROUND)
+		cJSON_AddItemToArray(keep, cJSON_CreateString(KSIM_FIN_FOREGROUND));
+	if (cJSON_GetArraySize(keep) == 0 && fins == NULL) {
+		cJSON_Delete(keep);
+		return 0;
+	}
+	return ksim_json_set(meta, "finalizers", keep);
+}
+
+/*
+ * What deleting CUR with policy P makes of it: a new tree marked for
+ * deletion (deletionTimestamp, generation bump, the collector's finalizer),
+ * or NULL with *GONE set when no finalizer holds it (NULL and *GONE 0: out
+ * of memory).
+ */
+static cJSON *
+deleted_state(const struct ksim_res *res, const cJSON *cur, enum propagation p, int *gone)
+{
+	cJSON *obj = cJSON_Duplicate(cur, 1), *meta;
+	char now[32];
+
+	*gone = 0;
+	if (obj == NULL || (meta = ksim_json_obj(obj, "metadata")) == NULL || set_gc_finalizers(meta, p) < 0) {
+		cJSON_Delete(obj);
+		return NULL;
+	}
+	if (finalizers_empty(obj) && res->type != KSIM_RES_NAMESPACE) {
+		cJSON_Delete(obj);
+		*gone = 1;
+		return NULL;
+	}
+	if (ksim_json_str(cur, "metadata.deletionTimestamp") != NULL)
+		return obj;		/* already being deleted: only finalizers may change */
+	ksim_now(now, sizeof(now));
+	ksim_json_set_str(meta, "deletionTimestamp", now);
+	ksim_json_set_int(meta, "deletionGracePeriodSeconds", 0);
+	if (res->group[0] != '\0')
+		ksim_json_set_int(meta, "generation", ksim_json_int(cur, "metadata.generation", 1) + 1);
+	if (res->type == KSIM_RES_NAMESPACE) {
+		cJSON_DeleteItemFromObjectCaseSensitive(meta, "deletionGracePeriodSeconds");
+		ksim_json_set_str(ksim_json_obj(obj, "status"), "phase", "Terminating");
+	}
+	return obj;
+}
+
+/*
+ * Delete O (CUR is its parsed head) with policy P: mark it when finalizers
  * hold it, else remove it now.  *GONE says which.  Returns the marked
  * version or, when removed, the tombstone; NULL when out of memory.
  */
 static struct ksim_ver *
-delete_now(struct ksim_sim *sim, struct ksim_obj *o, const cJSON *cur, int *gone)
+delete_now(struct ksim_sim *sim, struct ksim_obj *o, const cJSON *cur, enum propagation p, int *gone)
 {
-	cJSON *obj;
-	cJSON *meta;
-	char now[32];
+	cJSON *obj = deleted_state(o->res, cur, p, gone);
+	const cJSON *f;
 	struct ksim_ver *v;
 
-	*gone = 0;
-	if (ksim_json_str(cur, "metadata.deletionTimestamp") != NULL)
-		return o->head;		/* already being deleted */
-	if (finalizers_empty(cur) && o->res->type != KSIM_RES_NAMESPACE) {
-		*gone = 1;
+	if (*gone)
 		return ksim_store_delete(sim->store, o);
-	}
-	if ((obj = cJSON_Duplicate(cur, 1)) == NULL || (meta = ksim_json_obj(obj, "metadata")) == NULL) {
-		cJSON_Delete(obj);
+	if (obj == NULL)
 		return NULL;
-	}
-	ksim_now(now, sizeof(now));
-	ksim_json_set_str(meta, "deletionTimestamp", now);
-	ksim_json_set_int(meta, "deletionGracePeriodSeconds", 0);
-	if (o->res->group[0] != '\0')
-		ksim_json_set_int(meta, "generation", ksim_json_int(cur, "metadata.generation", 1) + 1);
-	if (o->res->type == KSIM_RES_NAMESPACE) {
-		cJSON_DeleteItemFromObjectCaseSensitive(meta, "deletionGracePeriodSeconds");
-		ksim_json_set_str(ksim_json_obj(obj, "status"), "phase", "Terminating");
+	if (cJSON_Compare(obj, cur, 1)) {
+		cJSON_Delete(obj);
+		return o->head;		/* already being deleted, nothing new */
 	}
 	v = ksim_store_write(sim->store, o->res, o->ns, o->name, obj);
+	cJSON_ArrayForEach(f, ksim_json_at(obj, "metadata.finalizers"))
+		if (v != NULL && is_gc_finalizer(f) && ksim_json_str(obj, "metadata.uid") != NULL)
+			ksim_gc_schedule(sim->gc, o->res, o->ns, o->name, ksim_json_str(obj, "metadata.uid"));
 	cJSON_Delete(obj);
 	return v;
 }
@@ -902,9 +1010,26 @@ ksim_api_delete_object(struct ksim_sim *sim, const struct ksim_res *res, const c
 
 	if (o == NULL || (cur = ksim_ver_parse(o->head)) == NULL)
 		return -1;
-	v = delete_now(sim, o, cur, &gone);
+	v = delete_now(sim, o, cur, PROP_DEFAULT, &gone);
 	cJSON_Delete(cur);
 	return v != NULL ? 0 : -1;
+}
+
+/* The answer to a DELETE dry run: what a real one would answer, nothing written. */
+static void
+delete_dry_run(struct ksim_call *c, const cJSON *cur, enum propagation p, const char *uid)
+{
+	int gone;
+	cJSON *obj = deleted_state(c->res, cur, p, &gone);
+
+	if (gone)
+		ksim_reply_status(c->req, &(struct ksim_status){ .success = 1, .code = 200,
+		    .name = c->name, .group = c->res->group, .kind = c->res->plural, .uid = uid });
+	else if (obj == NULL)
+		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
+	else
+		ksim_reply_cjson(c->req, 200, obj, NULL);
+	cJSON_Delete(obj);
 }
 
 void
@@ -913,6 +1038,7 @@ ksim_api_delete(struct ksim_call *c)
 	struct ksim_obj *o = ksim_store_get(c->sim->store, c->res, c->ns, c->name);
 	struct ksim_adm_err e;
 	struct ksim_ver *v;
+	enum propagation p;
 	cJSON *cur;
 	char uid[64];
 	int gone;
@@ -921,7 +1047,7 @@ ksim_api_delete(struct ksim_call *c)
 		ksim_reply_not_found(c->req, c->res, c->name);
 		return;
 	}
-	if (check_preconditions(c, o->head) < 0)
+	if (delete_policy(c, &p) < 0 || check_preconditions(c, o->head) < 0)
 		return;
 	if ((cur = ksim_ver_parse(o->head)) == NULL) {
 		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
@@ -936,11 +1062,11 @@ ksim_api_delete(struct ksim_call *c)
 	snprintf(uid, sizeof(uid), "%s", ksim_json_str(cur, "metadata.uid") != NULL ?
 	    ksim_json_str(cur, "metadata.uid") : "");
 	if (dry_run(c)) {
-		ksim_reply_cjson(c->req, 200, cur, NULL);
+		delete_dry_run(c, cur, p, uid);
 		cJSON_Delete(cur);
 		return;
 	}
-	v = delete_now(c->sim, o, cur, &gone);
+	v = delete_now(c->sim, o, cur, p, &gone);
 	cJSON_Delete(cur);
 	if (v == NULL)
 		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
@@ -953,7 +1079,7 @@ ksim_api_delete(struct ksim_call *c)
 
 /* Delete O for a collection delete; its last state goes into OUT. 0, or -1 after replying. */
 static int
-delete_member(struct ksim_call *c, struct ksim_obj *o, struct evbuffer *out, int *n)
+delete_member(struct ksim_call *c, struct ksim_obj *o, enum propagation p, struct evbuffer *out, int *n)
 {
 	cJSON *cur = ksim_ver_parse(o->head);
 	struct ksim_adm_err e;
@@ -970,7 +1096,7 @@ delete_member(struct ksim_call *c, struct ksim_obj *o, struct evbuffer *out, int
 		reply_admission(c, o->name, &e);
 		return -1;
 	}
-	v = delete_now(c->sim, o, cur, &gone);
+	v = delete_now(c->sim, o, cur, p, &gone);
 	cJSON_Delete(cur);
 	if (v != NULL) {
 		if ((*n)++ > 0)
@@ -988,11 +1114,12 @@ ksim_api_deletecollection(struct ksim_call *c)
 	char key[300];
 	struct ksim_obj *o, *next;
 	struct evbuffer *out;
+	enum propagation p;
 	size_t klen;
 	int n = 0;
 
 	/* The same label and field selectors as LIST and WATCH. */
-	if (ksim_filter_parse(c, &f) < 0)
+	if (delete_policy(c, &p) < 0 || ksim_filter_parse(c, &f) < 0)
 		return;
 	if ((out = evbuffer_new()) == NULL) {
 		ksim_filter_free(&f);
@@ -1007,7 +1134,7 @@ ksim_api_deletecollection(struct ksim_call *c)
 			break;
 		if (o->head->deleted || !ksim_filter_match(&f, o->head))
 			continue;
-		if (delete_member(c, o, out, &n) < 0)
+		if (delete_member(c, o, p, out, &n) < 0)
 			goto out;
 	}
 	evbuffer_add_printf(out, "],\"kind\":\"%s\",\"metadata\":{\"continue\":\"\",\"resourceVersion\":"

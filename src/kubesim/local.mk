@@ -11,6 +11,7 @@ libdbaas_kubesim_a_SOURCES = \
 	src/kubesim/discovery.c \
 	src/kubesim/faults.c src/kubesim/faults.h \
 	src/kubesim/fieldsel.c src/kubesim/fieldsel.h \
+	src/kubesim/gc.c src/kubesim/gc.h \
 	src/kubesim/http.c src/kubesim/http.h \
 	src/kubesim/jsonx.c src/kubesim/jsonx.h \
 	src/kubesim/ktime.c src/kubesim/ktime.h \

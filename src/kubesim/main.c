@@ -25,6 +25,7 @@
 #include "kubesim/api_int.h"
 #include "kubesim/conf.h"
 #include "kubesim/faults.h"
+#include "kubesim/gc.h"
 #include "kubesim/http.h"
 #include "kubesim/kubeconfig.h"
 #include "kubesim/operator.h"
@@ -59,6 +60,7 @@ ksim_sim_reset_objects(struct ksim_sim *sim)
 {
 	ksim_hub_close_all(sim->hub);
 	ksim_operator_reset(sim->op);
+	ksim_gc_reset(sim->gc);
 	ksim_store_clear(sim->store);
 	create_namespaces(sim);
 	ksim_store_ring_restart(sim->store);
@@ -147,8 +149,9 @@ setup(struct ksim_sim *sim, char *err, size_t errlen)
 	sim->hub = ksim_hub_new(sim);
 	sim->op = ksim_operator_new(sim);
 	sim->faults = ksim_faults_new();
+	sim->gc = ksim_gc_new(sim);
 	sim->compact_ev = event_new(sim->base, -1, EV_PERSIST, on_compact, sim);
-	if (sim->store == NULL || sim->hub == NULL || sim->op == NULL || sim->faults == NULL ||
+	if (sim->store == NULL || sim->hub == NULL || sim->op == NULL || sim->faults == NULL || sim->gc == NULL ||
 	    sim->compact_ev == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -177,6 +180,7 @@ teardown(struct ksim_sim *sim)
 	ksim_http_free(sim->http);
 	ksim_hub_free(sim->hub);
 	ksim_operator_free(sim->op);
+	ksim_gc_free(sim->gc);
 	ksim_store_free(sim->store);
 	ksim_faults_free(sim->faults);
 	if (sim->compact_ev != NULL)

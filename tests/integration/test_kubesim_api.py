@@ -274,6 +274,71 @@ def test_delete_with_finalizer_then_patch_removes(kubesim):
     w.close()
 
 
+SECRETS = "/api/v1/namespaces/demo/secrets"
+
+
+def secret(name, owner=None, finalizers=None):
+    meta = {"name": name}
+    if owner:
+        meta["ownerReferences"] = [{"apiVersion": "v1", "kind": "Secret", "name": owner["metadata"]["name"],
+                                    "uid": owner["metadata"]["uid"]}]
+    if finalizers:
+        meta["finalizers"] = finalizers
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": meta, "data": {}}
+
+
+def test_delete_foreground_lingers_until_dependents_are_gone(kubesim):
+    owner = kubesim.create("secrets", "demo", secret("owner"))
+    kubesim.create("secrets", "demo", secret("dep", owner))
+    kubesim.create("secrets", "demo", secret("bystander"))
+    w = kubesim.watch("secrets", "demo", resourceVersion=kubesim.info()["resourceVersion"])
+    r = kubesim.request("DELETE", SECRETS + "/owner", {"kind": "DeleteOptions", "apiVersion": "v1",
+                                                      "propagationPolicy": "Foreground"})
+    assert r.status == 200
+    obj = r.json()
+    assert obj["kind"] == "Secret" and obj["metadata"]["finalizers"] == ["foregroundDeletion"]
+    assert obj["metadata"]["deletionTimestamp"] and obj["metadata"]["deletionGracePeriodSeconds"] == 0
+    assert kubesim.get("secrets", "demo", "owner") is not None      # it lingers
+    # The collector deletes the dependent first, then releases the owner.
+    kubesim.wait_gone("secrets", "demo", "owner")
+    assert kubesim.get("secrets", "demo", "dep") is None
+    assert kubesim.get("secrets", "demo", "bystander") is not None
+    evs = [(e["type"], e["object"]["metadata"]["name"]) for e in w.events(3)]
+    assert evs == [("MODIFIED", "owner"), ("DELETED", "dep"), ("DELETED", "owner")]
+    w.close()
+
+
+def test_delete_orphan_keeps_dependents(kubesim):
+    owner = kubesim.create("secrets", "demo", secret("owner", finalizers=["example.com/hold"]))
+    kubesim.create("secrets", "demo", secret("dep", owner))
+    r = kubesim.request("DELETE", SECRETS + "/owner", query={"propagationPolicy": "Orphan"})
+    assert r.status == 200
+    assert r.json()["metadata"]["finalizers"] == ["example.com/hold", "orphan"]
+    # The collector strips the ownerReferences and its finalizer; the other holds the owner.
+    wait_for(lambda: kubesim.get("secrets", "demo", "owner")["metadata"]["finalizers"] == ["example.com/hold"],
+             5, "the orphan finalizer to go")
+    assert "ownerReferences" not in kubesim.get("secrets", "demo", "dep")["metadata"]
+    kubesim.patch("secrets", "demo", "owner", {"metadata": {"finalizers": None}})
+    assert kubesim.get("secrets", "demo", "owner") is None
+    assert kubesim.get("secrets", "demo", "dep") is not None
+    r = kubesim.request("DELETE", SECRETS + "/dep", query={"propagationPolicy": "Sideways"})
+    assert r.status == 422 and r.json()["details"]["causes"][0]["field"] == "propagationPolicy"
+    assert 'Unsupported value: "Sideways"' in r.json()["message"]
+
+
+def test_delete_dry_run_answers_like_a_delete(kubesim):
+    obj = kubesim.create("secrets", "demo", secret("plain"))
+    r = kubesim.request("DELETE", SECRETS + "/plain", query={"dryRun": "All"})
+    assert r.status == 200
+    assert r.json() == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                        "details": {"name": "plain", "kind": "secrets", "uid": obj["metadata"]["uid"]}}
+    assert kubesim.get("secrets", "demo", "plain") is not None
+    kubesim.create("secrets", "demo", secret("held", finalizers=["example.com/hold"]))
+    r = kubesim.request("DELETE", SECRETS + "/held", query={"dryRun": "All"})
+    assert r.status == 200 and r.json()["metadata"]["deletionTimestamp"]
+    assert "deletionTimestamp" not in kubesim.get("secrets", "demo", "held")["metadata"]
+
+
 def test_delete_precondition_conflict(kubesim):
     kubesim.create("mongodbs", "demo", mongodb("mg-pre"))
     r = kubesim.request("DELETE", MG + "/mg-pre",

@@ -652,23 +652,30 @@ update_object(struct ksim_call *c, struct ksim_obj *o, const cJSON *old, cJSON *
 	cJSON_Delete(result);
 }
 
+/* The apiserver's checkName: a body naming another object is 400.  0 or -1. */
+static int
+check_body_name(struct ksim_call *c, const cJSON *nw)
+{
+	const char *bname = ksim_json_str(nw, "metadata.name");
+	char msg[640];
+
+	if (bname == NULL || strcmp(bname, c->name) == 0)
+		return check_body_namespace(c, nw);
+	snprintf(msg, sizeof(msg), "the name of the object (%s) does not match the name on the URL (%s)",
+	    bname, c->name);
+	ksim_reply_bad_request(c->req, msg);
+	return -1;
+}
+
 void
 ksim_api_update(struct ksim_call *c)
 {
 	struct ksim_obj *o = ksim_store_get(c->sim->store, c->res, c->ns, c->name);
 	cJSON *nw, *old;
-	const char *bname;
 
 	if ((nw = parse_body(c)) == NULL)
 		return;
-	bname = ksim_json_str(nw, "metadata.name");
-	if (bname != NULL && strcmp(bname, c->name) != 0) {
-		char msg[640];
-
-		snprintf(msg, sizeof(msg), "the name of the object (%s) does not match the name on the URL (%s)",
-		    bname, c->name);
-		ksim_reply_bad_request(c->req, msg);
-	} else if (check_body_namespace(c, nw) < 0) {
+	if (check_body_name(c, nw) < 0) {
 		;
 	} else if (o == NULL) {
 		ksim_reply_not_found(c->req, c->res, c->name);
@@ -774,7 +781,8 @@ apply_patch(struct ksim_call *c, struct ksim_obj *o, cJSON *body)
 		return;
 	}
 	if ((doc = patched(c, P_MERGE, old, body)) != NULL) {
-		update_object(c, o, old, doc, 0);
+		if (check_body_name(c, doc) == 0)
+			update_object(c, o, old, doc, 0);
 		cJSON_Delete(doc);
 	}
 	cJSON_Delete(old);
@@ -808,8 +816,10 @@ ksim_api_patch(struct ksim_call *c)
 	} else if ((old = ksim_ver_parse(o->head)) == NULL) {
 		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
 	} else {
+		/* A patch may not rename (or move) the object: 400 like PUT. */
 		if ((doc = patched(c, t, old, body)) != NULL) {
-			update_object(c, o, old, doc, 0);
+			if (check_body_name(c, doc) == 0)
+				update_object(c, o, old, doc, 0);
 			cJSON_Delete(doc);
 		}
 		cJSON_Delete(old);

@@ -204,6 +204,20 @@ def test_merge_and_json_patch(kubesim):
     assert kubesim.get("mongodbs", "demo", "mg-p")["spec"]["replicas"] == 7
 
 
+def test_patch_cannot_rename(kubesim):
+    kubesim.create("mongodbs", "demo", mongodb("mg-n"))
+    for body, ctype in [({"metadata": {"name": "other"}}, "application/merge-patch+json"),
+                        ([{"op": "replace", "path": "/metadata/name", "value": "other"}],
+                         "application/json-patch+json")]:
+        r = kubesim.request("PATCH", MG + "/mg-n", body, content_type=ctype)
+        assert r.status == 400, r
+        st = r.json()
+        assert st["reason"] == "BadRequest"
+        assert st["message"] == "the name of the object (other) does not match the name on the URL (mg-n)"
+    assert kubesim.get("mongodbs", "demo", "other") is None
+    assert kubesim.get("mongodbs", "demo", "mg-n")["metadata"]["generation"] == 1
+
+
 def test_strategic_merge_is_415(kubesim):
     kubesim.create("mongodbs", "demo", mongodb("mg-smp"))
     r = kubesim.request("PATCH", MG + "/mg-smp", {"spec": {"replicas": 2}},

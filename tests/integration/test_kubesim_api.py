@@ -407,17 +407,36 @@ def test_deletion_timestamp_text_is_not_terminating(kubesim):
 
 
 def test_bearer_tokens(kubesim):
-    r = kubesim.request("GET", MG, token=None)
+    r = kubesim.request("GET", MG, token="wrong")
     assert r.status == 401
     assert r.json() == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                         "message": "Unauthorized", "reason": "Unauthorized", "code": 401}
-    assert kubesim.request("GET", MG, token="wrong").status == 401
     assert kubesim.request("GET", MG, token=READONLY_TOKEN).status == 200
     r = kubesim.request("POST", MG, mongodb("ro"), token=READONLY_TOKEN)
     assert r.status == 403 and r.json()["reason"] == "Forbidden"
     assert r.json()["message"] == ('mongodbs.kubedb.com is forbidden: User "viewer" cannot create '
                                    'resource "mongodbs" in API group "kubedb.com" in the namespace "demo"')
     assert kubesim.request("POST", "/_sim/reset", token=READONLY_TOKEN).status == 403
+    assert kubesim.request("GET", "/_sim/info", token=None).status == 401
+
+
+def test_no_token_is_system_anonymous(kubesim):
+    # No Authorization header: anonymous auth, then RBAC says no (403), as a real apiserver.
+    r = kubesim.request("GET", MG, token=None)
+    assert r.status == 403
+    assert r.json() == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                        "message": 'mongodbs.kubedb.com is forbidden: User "system:anonymous" cannot list '
+                                   'resource "mongodbs" in API group "kubedb.com" in the namespace "demo"',
+                        "reason": "Forbidden", "details": {"group": "kubedb.com", "kind": "mongodbs"},
+                        "code": 403}
+    r = kubesim.request("GET", MG + "/x", token=None)
+    assert r.status == 403 and r.json()["details"]["name"] == "x"
+    assert r.json()["message"].startswith('mongodbs.kubedb.com "x" is forbidden: User "system:anonymous" cannot get')
+    r = kubesim.request("GET", "/apis", token=None)
+    assert r.status == 403
+    assert r.json()["message"] == 'forbidden: User "system:anonymous" cannot get path "/apis"'
+    assert r.json()["details"] == {}
+    assert kubesim.request("GET", "/version", token=None).status == 200
     assert kubesim.request("GET", "/_sim/info", token=None).status == 401
 
 

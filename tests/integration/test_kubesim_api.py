@@ -491,7 +491,7 @@ def test_config_file_and_flag_errors(tmp_path):
                     'tokens = ( { token = "file-token"; user = "ops"; role = "admin"; } );\n'
                     f'url_file = "{tmp_path}/url";\nrv_wait_ms = 1234;\n')
     with KubeSim(tmp_path / "ks", tls=False, auth=False, args=["-c", str(conf)]) as ks:
-        assert ks.request("GET", MG, token=None).status == 401           # the file's token applies
+        assert ks.request("GET", MG, token=None).status == 403           # the file's token applies: anonymous
         assert ks.request("GET", "/api/v1/namespaces/from-file", token="file-token").status == 200
         assert ks.ok("GET", "/_sim/config", token="file-token")["rv_wait_ms"] == 1234
     for args, msg in [(["--provision-delay", "-5"], "--provision-delay: must be an integer"),

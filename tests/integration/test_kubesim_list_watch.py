@@ -131,6 +131,14 @@ def test_continue_token_expires_with_compaction(quiet):
     assert rest["metadata"]["resourceVersion"] == str(quiet.info()["resourceVersion"])
 
 
+def test_negative_limit_is_ignored(quiet):
+    make_dbs(quiet, 3)
+    out = quiet.list("mongodbs", "demo", limit=-1)
+    assert len(out["items"]) == 3 and out["metadata"]["continue"] == ""
+    assert "remainingItemCount" not in out["metadata"]
+    assert quiet.request("GET", MG, query={"limit": "many"}).status == 400
+
+
 def test_continue_errors(kubesim):
     r = kubesim.request("GET", MG, query={"limit": 1, "continue": "garbage!"})
     assert r.status == 400 and r.json()["message"].startswith("invalid continue token: ")

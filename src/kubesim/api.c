@@ -429,6 +429,46 @@ create_checks(struct ksim_call *c, cJSON *obj, char *name, size_t n)
 	return 0;
 }
 
+/* 1 if OBJ (may be NULL) carries finalizer NAME. */
+static int
+has_finalizer(const cJSON *obj, const char *name)
+{
+	const cJSON *f;
+
+	cJSON_ArrayForEach(f, ksim_json_at(obj, "metadata.finalizers"))
+		if (cJSON_IsString(f) && strcmp(f->valuestring, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The apiserver's warning for a finalizer name without a domain path (the
+ * standard ones excepted), for each finalizer of NW that OLD (may be NULL:
+ * a create) does not have.
+ */
+static void
+warn_finalizers(struct ksim_call *c, const cJSON *old, const cJSON *nw)
+{
+	static const char *const standard[] = { "kubernetes", KSIM_FIN_ORPHAN, KSIM_FIN_FOREGROUND, NULL };
+	const cJSON *f;
+	char msg[512];
+
+	cJSON_ArrayForEach(f, ksim_json_at(nw, "metadata.finalizers")) {
+		size_t i;
+
+		if (!cJSON_IsString(f) || strchr(f->valuestring, '/') != NULL ||
+		    has_finalizer(old, f->valuestring))
+			continue;
+		for (i = 0; standard[i] != NULL && strcmp(standard[i], f->valuestring) != 0; i++)
+			;
+		if (standard[i] != NULL)
+			continue;
+		snprintf(msg, sizeof(msg), "metadata.finalizers: \"%.300s\": prefer a domain-qualified finalizer "
+		    "name to avoid accidental conflicts with other finalizer writers", f->valuestring);
+		ksim_req_add_warning(c->req, msg);
+	}
+}
+
 /* Store a new object OBJ (already checked) and answer 201. */
 static void
 create_object(struct ksim_call *c, cJSON *obj, const char *name)
@@ -441,6 +481,7 @@ create_object(struct ksim_call *c, cJSON *obj, const char *name)
 	}
 	if (admit(c, NULL, obj, name) < 0)
 		return;		/* answered (and C freed) by admit */
+	warn_finalizers(c, NULL, obj);
 	if (dry_run(c)) {
 		ksim_reply_cjson(c->req, 201, obj, NULL);
 		return;
@@ -647,8 +688,10 @@ update_object(struct ksim_call *c, struct ksim_obj *o, const cJSON *old, cJSON *
 	ksim_json_set_str(ksim_json_obj(result, "metadata"), "resourceVersion",
 	    ksim_json_str(old, "metadata.resourceVersion"));
 	if (check_meta_maps(c, result, c->name) == 0 && check_finalizers(c, old, result, c->name) == 0 &&
-	    (c->status_sub || admit(c, old, result, c->name) == 0))
+	    (c->status_sub || admit(c, old, result, c->name) == 0)) {
+		warn_finalizers(c, old, result);
 		commit_update(c, o, old, result);
+	}
 	cJSON_Delete(result);
 }
 

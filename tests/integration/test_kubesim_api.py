@@ -353,6 +353,26 @@ def test_delete_dry_run_answers_like_a_delete(kubesim):
     assert "deletionTimestamp" not in kubesim.get("secrets", "demo", "held")["metadata"]
 
 
+def test_finalizer_without_domain_path_warns(kubesim):
+    m = mongodb("mg-w")
+    m["metadata"]["finalizers"] = ["kubedb.com"]
+    r = kubesim.request("POST", MG, m)
+    assert r.status == 201
+    # The capture create-201-finalizer: one Warning header, code 299, agent "-".
+    assert r.headers["Warning"] == ('299 - "metadata.finalizers: \\"kubedb.com\\": prefer a domain-qualified '
+                                    'finalizer name to avoid accidental conflicts with other finalizer writers"')
+    m = mongodb("mg-q")
+    m["metadata"]["finalizers"] = ["example.com/hold", "orphan"]
+    assert "Warning" not in kubesim.request("POST", MG, m).headers
+    # On update only a finalizer the object did not have warns.
+    r = kubesim.request("PATCH", MG + "/mg-w", {"metadata": {"labels": {"a": "b"}}},
+                        content_type="application/merge-patch+json")
+    assert r.status == 200 and "Warning" not in r.headers
+    r = kubesim.request("PATCH", MG + "/mg-q", {"metadata": {"finalizers": ["example.com/hold", "orphan", "mine"]}},
+                        content_type="application/merge-patch+json")
+    assert r.status == 200 and '\\"mine\\": prefer a domain-qualified' in r.headers["Warning"]
+
+
 def test_delete_precondition_conflict(kubesim):
     kubesim.create("mongodbs", "demo", mongodb("mg-pre"))
     r = kubesim.request("DELETE", MG + "/mg-pre",

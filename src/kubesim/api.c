@@ -30,6 +30,7 @@
 #include "kubesim/patch.h"
 #include "kubesim/pbuf.h"
 #include "kubesim/reply.h"
+#include "kubesim/schema.h"
 #include "kubesim/store.h"
 #include "kubesim/table.h"
 
@@ -94,6 +95,62 @@ parse_body(struct ksim_call *c)
 	    (int)(len > 64 ? 64 : len), body);
 	ksim_reply_bad_request(c->req, msg);
 	return NULL;
+}
+
+struct unknown_fields {
+	struct ksim_call *c;
+	int warn;
+	char list[1024];		/* the Strict message's list */
+	size_t len;
+};
+
+static void
+on_unknown(void *arg, const char *path)
+{
+	struct unknown_fields *u = arg;
+	char msg[600];
+
+	snprintf(msg, sizeof(msg), "unknown field \"%.500s\"", path);
+	if (u->warn)
+		ksim_req_add_warning(u->c->req, msg);
+	if (u->len < sizeof(u->list))
+		u->len += (size_t)snprintf(u->list + u->len, sizeof(u->list) - u->len, "%s%s",
+		    u->len > 0 ? ", " : "", msg);
+}
+
+/*
+ * Server-side field validation of OBJ (a write's new object; OPTS is the
+ * options kind for errors: CreateOptions, UpdateOptions, PatchOptions):
+ * unknown fields are dropped, with a Warning each unless fieldValidation is
+ * Ignore; with Strict the write is refused with 400.  0, or -1 after replying.
+ */
+static int
+validate_fields(struct ksim_call *c, cJSON *obj, const char *opts)
+{
+	const char *fv = ksim_req_query(c->req, "fieldValidation");
+	struct unknown_fields u = { .c = c, .warn = 1 };
+	char msg[1400];
+
+	if (fv == NULL)
+		fv = "";
+	if (fv[0] != '\0' && strcmp(fv, "Ignore") != 0 && strcmp(fv, "Warn") != 0 && strcmp(fv, "Strict") != 0) {
+		char detail[320];
+		struct ksim_cause cause = { "FieldValueNotSupported", detail, "fieldValidation" };
+
+		snprintf(detail, sizeof(detail), "Unsupported value: \"%.200s\": supported values: \"\", "
+		    "\"Ignore\", \"Strict\", \"Warn\"", fv);
+		snprintf(msg, sizeof(msg), "%s.meta.k8s.io \"\" is invalid: fieldValidation: %s", opts, detail);
+		ksim_reply_status(c->req, &(struct ksim_status){ .code = 422, .reason = "Invalid",
+		    .message = msg, .group = "meta.k8s.io", .kind = opts, .causes = &cause, .ncauses = 1 });
+		return -1;
+	}
+	u.warn = fv[0] == '\0' || strcmp(fv, "Warn") == 0;
+	if (ksim_schema_prune(c->res, obj, on_unknown, &u) == 0 || strcmp(fv, "Strict") != 0)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s in version \"%s\" cannot be handled as a %s: strict decoding error: %s",
+	    c->res->kind, c->res->version, c->res->kind, u.list);
+	ksim_reply_bad_request(c->req, msg);
+	return -1;
 }
 
 /* kind and apiVersion of a request body.  0, or -1 after replying. */
@@ -502,7 +559,7 @@ ksim_api_create(struct ksim_call *c)
 
 	if (obj == NULL)
 		return;
-	if (create_checks(c, obj, name, sizeof(name)) == 0)
+	if (validate_fields(c, obj, "CreateOptions") == 0 && create_checks(c, obj, name, sizeof(name)) == 0)
 		create_object(c, obj, name);
 	cJSON_Delete(obj);
 }
@@ -718,7 +775,7 @@ ksim_api_update(struct ksim_call *c)
 
 	if ((nw = parse_body(c)) == NULL)
 		return;
-	if (check_body_name(c, nw) < 0) {
+	if (validate_fields(c, nw, "UpdateOptions") < 0 || check_body_name(c, nw) < 0) {
 		;
 	} else if (o == NULL) {
 		ksim_reply_not_found(c->req, c->res, c->name);
@@ -815,7 +872,7 @@ apply_patch(struct ksim_call *c, struct ksim_obj *o, cJSON *body)
 			return;
 		}
 		ksim_json_set_str(ksim_json_obj(body, "metadata"), "name", c->name);
-		if (create_checks(c, body, name, sizeof(name)) == 0)
+		if (validate_fields(c, body, "PatchOptions") == 0 && create_checks(c, body, name, sizeof(name)) == 0)
 			create_object(c, body, name);
 		return;
 	}
@@ -824,7 +881,7 @@ apply_patch(struct ksim_call *c, struct ksim_obj *o, cJSON *body)
 		return;
 	}
 	if ((doc = patched(c, P_MERGE, old, body)) != NULL) {
-		if (check_body_name(c, doc) == 0)
+		if (validate_fields(c, doc, "PatchOptions") == 0 && check_body_name(c, doc) == 0)
 			update_object(c, o, old, doc, 0);
 		cJSON_Delete(doc);
 	}
@@ -861,7 +918,7 @@ ksim_api_patch(struct ksim_call *c)
 	} else {
 		/* A patch may not rename (or move) the object: 400 like PUT. */
 		if ((doc = patched(c, t, old, body)) != NULL) {
-			if (check_body_name(c, doc) == 0)
+			if (validate_fields(c, doc, "PatchOptions") == 0 && check_body_name(c, doc) == 0)
 				update_object(c, o, old, doc, 0);
 			cJSON_Delete(doc);
 		}

@@ -23,6 +23,7 @@ libdbaas_kubesim_a_SOURCES = \
 	src/kubesim/pbuf.c src/kubesim/pbuf.h \
 	src/kubesim/reply.c src/kubesim/reply.h \
 	src/kubesim/res.c src/kubesim/res.h \
+	src/kubesim/schema.c src/kubesim/schema.h \
 	src/kubesim/router.c \
 	src/kubesim/sim.h \
 	src/kubesim/simapi.c \

@@ -181,12 +181,12 @@ def test_put_requires_current_resource_version(kubesim):
 def test_merge_and_json_patch(kubesim):
     kubesim.create("mongodbs", "demo", mongodb("mg-p"))
     out = kubesim.patch("mongodbs", "demo", "mg-p",
-                        {"metadata": {"labels": {"tier": "gold"}}, "spec": {"replicas": 5, "x": {"y": 1}}})
+                        {"metadata": {"labels": {"tier": "gold"}}, "spec": {"replicas": 5, "monitor": {"y": 1}}})
     assert out["metadata"]["labels"] == {"app": "test", "tier": "gold"}
-    assert out["spec"]["replicas"] == 5 and out["spec"]["x"] == {"y": 1}
+    assert out["spec"]["replicas"] == 5 and out["spec"]["monitor"] == {"y": 1}
     assert out["metadata"]["generation"] == 2
-    out = kubesim.patch("mongodbs", "demo", "mg-p", {"spec": {"x": None}})
-    assert "x" not in out["spec"] and out["metadata"]["generation"] == 3
+    out = kubesim.patch("mongodbs", "demo", "mg-p", {"spec": {"monitor": None}})
+    assert "monitor" not in out["spec"] and out["metadata"]["generation"] == 3
     # Labels and annotations do not move the generation.
     out = kubesim.patch("mongodbs", "demo", "mg-p", {"metadata": {"annotations": {"a": "b"}}})
     assert out["metadata"]["generation"] == 3
@@ -216,6 +216,49 @@ def test_patch_cannot_rename(kubesim):
         assert st["message"] == "the name of the object (other) does not match the name on the URL (mg-n)"
     assert kubesim.get("mongodbs", "demo", "other") is None
     assert kubesim.get("mongodbs", "demo", "mg-n")["metadata"]["generation"] == 1
+
+
+def test_unknown_fields_dropped_with_warning_or_strict_400(kubesim):
+    m = mongodb("mg-u")
+    m["spec"]["replica"] = 3                     # a typo of replicas
+    m["metadata"]["colour"] = "red"
+    r = kubesim.request("POST", MG, m)
+    assert r.status == 201
+    obj = r.json()
+    assert "replica" not in obj["spec"] and "colour" not in obj["metadata"]
+    assert "replica" not in kubesim.get("mongodbs", "demo", "mg-u")["spec"]
+    # One Warning per field (urllib joins repeated headers in .headers, so read them all).
+    req = urllib.request.Request(kubesim.url + MG + "/mg-u", method="PATCH",
+                                 data=json.dumps({"spec": {"replica": 4, "tpyo": 1}}).encode(),
+                                 headers={"Authorization": f"Bearer {kubesim.token}",
+                                          "Content-Type": "application/merge-patch+json"})
+    with urllib.request.urlopen(req, context=kubesim.ssl, timeout=10) as resp:
+        warnings = resp.headers.get_all("Warning")
+        assert "replica" not in json.loads(resp.read())["spec"]
+    assert warnings == ['299 - "unknown field \\"spec.replica\\""', '299 - "unknown field \\"spec.tpyo\\""']
+    # Ignore: dropped silently.
+    r = kubesim.request("PATCH", MG + "/mg-u", {"spec": {"replica": 4}}, query={"fieldValidation": "Ignore"},
+                        content_type="application/merge-patch+json")
+    assert r.status == 200 and "Warning" not in r.headers
+    # Strict (kubectl's default): 400 naming every unknown field, nothing written.
+    m = mongodb("mg-s")
+    m["spec"]["replica"] = 3
+    m["spec"]["storage"]["size"] = "1Gi"         # below spec.storage the schema is open
+    m["oops"] = True
+    r = kubesim.request("POST", MG, m, query={"fieldValidation": "Strict"})
+    assert r.status == 400, r
+    assert r.json() == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                        "message": 'MongoDB in version "v1" cannot be handled as a MongoDB: strict decoding '
+                                   'error: unknown field "spec.replica", unknown field "oops"',
+                        "reason": "BadRequest", "code": 400}
+    assert kubesim.get("mongodbs", "demo", "mg-s") is None
+    r = kubesim.request("PUT", "/api/v1/namespaces/demo/secrets/s", {
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "dat": {}},
+        query={"fieldValidation": "Strict"})
+    assert r.status == 400 and r.json()["message"].endswith('strict decoding error: unknown field "dat"')
+    r = kubesim.request("POST", MG, mongodb("mg-v"), query={"fieldValidation": "Loose"})
+    assert r.status == 422 and r.json()["details"]["kind"] == "CreateOptions"
+    assert 'fieldValidation: Unsupported value: "Loose"' in r.json()["message"]
 
 
 def test_strategic_merge_is_415(kubesim):

@@ -43,6 +43,7 @@ KUBESIM_UNIT_TESTS = \
 	tests/unit/test_kubesim_labelsel \
 	tests/unit/test_kubesim_patch \
 	tests/unit/test_kubesim_pbuf \
+	tests/unit/test_kubesim_schema \
 	tests/unit/test_kubesim_store
 check_PROGRAMS += $(KUBESIM_UNIT_TESTS)
 TESTS += $(KUBESIM_UNIT_TESTS)
@@ -51,6 +52,7 @@ tests_unit_test_kubesim_contok_LDADD = libdbaas_kubesim.a $(LDADD)
 tests_unit_test_kubesim_labelsel_LDADD = libdbaas_kubesim.a $(LDADD)
 tests_unit_test_kubesim_patch_LDADD = libdbaas_kubesim.a $(LDADD)
 tests_unit_test_kubesim_pbuf_LDADD = libdbaas_kubesim.a $(LDADD)
+tests_unit_test_kubesim_schema_LDADD = libdbaas_kubesim.a $(LDADD)
 tests_unit_test_kubesim_store_LDADD = libdbaas_kubesim.a $(LDADD)
 
 dist_man_MANS += man/dbaasd-kubesim.1

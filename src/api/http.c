@@ -314,7 +314,8 @@ api_reply_field(struct api_req *q, int status, const char *field, const char *ms
 	cJSON_AddStringToObject(e, "field", field);
 	cJSON_AddStringToObject(e, "message", msg);
 	cJSON_AddItemToArray(errs, e);
-	snprintf(detail, sizeof(detail), "%s: %s", field, msg);
+	snprintf(detail, sizeof(detail), "%s%s%s", field, field[0] != '\0' ? ": " : "", msg);
+	json_utf8_trim(detail);
 	api_reply_problem(q, status, NULL, detail, errs);
 }
 
@@ -342,16 +343,34 @@ api_header(const struct api_req *q, const char *name)
 	return evhttp_find_header(&q->in, name);
 }
 
-/* "application/json" with optional parameters ("; charset=utf-8"). */
+/*
+ * "application/json" (or merge-patch) with optional parameters.  A charset
+ * other than UTF-8 is refused (RFC 8259 JSON is UTF-8; we would otherwise
+ * read Latin-1 bytes as UTF-8): 0 = acceptable, 1 = not JSON, 2 = bad charset.
+ */
 static int
 json_ctype(const char *ct)
 {
 	static const char *const ok[] = { "application/json", "application/merge-patch+json", NULL };
+	const char *p = NULL;
 
-	for (const char *const *t = ok; *t != NULL; t++) {
+	for (const char *const *t = ok; *t != NULL && p == NULL; t++) {
 		size_t n = strlen(*t);
-		if (strncasecmp(ct, *t, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' '))
-			return 1;
+		if (strncasecmp(ct, *t, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' ||
+		    ct[n] == '\t'))
+			p = ct + n;
+	}
+	if (p == NULL)
+		return 1;
+	while ((p = strchr(p, ';')) != NULL) {
+		p += 1 + strspn(p + 1, " \t");
+		if (strncasecmp(p, "charset=", 8) != 0)
+			continue;
+		p += 8;
+		if (*p == '"')
+			p++;
+		if (strncasecmp(p, "utf-8", 5) != 0 || strchr("\"; \t", p[5]) == NULL)
+			return 2;
 	}
 	return 0;
 }
@@ -366,13 +385,17 @@ api_body_json(struct api_req *q, int empty_ok)
 
 	if (len == 0 && empty_ok)
 		return cJSON_CreateObject();
-	if (ct == NULL || !json_ctype(ct)) {
+	if (ct == NULL || json_ctype(ct) == 1) {
 		api_reply_problem(q, 415, NULL, "the body must be application/json", NULL);
+		return NULL;
+	}
+	if (json_ctype(ct) == 2) {
+		api_reply_problem(q, 415, NULL, "the body must be UTF-8 (charset=utf-8 or none)", NULL);
 		return NULL;
 	}
 	root = json_parse_strict(q->body, len, API_JSON_DEPTH, &e);
 	if (root == NULL) {
-		api_reply_field(q, 400, "", e.msg);
+		api_reply_field(q, 400, e.field, e.msg);
 		return NULL;
 	}
 	if (!cJSON_IsObject(root)) {
@@ -383,14 +406,44 @@ api_body_json(struct api_req *q, int empty_ok)
 	return root;
 }
 
+/*
+ * The query parameter of the raw query string QS whose name or value has an
+ * escaped NUL ("%00"), which decoding would turn into the end of the C
+ * string (?name=x%00junk would match "x").  Its name goes to FIELD (when it
+ * is a plain name); 1 if there is one.
+ */
+static int
+query_nul(const char *qs, char *field, size_t n)
+{
+	for (const char *p = qs; *p != '\0';) {
+		size_t len = strcspn(p, "&"), klen = strcspn(p, "=&");
+		for (size_t i = 0; i + 2 < len; i++) {
+			if (p[i] != '%' || p[i + 1] != '0' || p[i + 2] != '0')
+				continue;
+			snprintf(field, n, "%.*s", (int)klen, p);
+			if (strspn(field, "abcdefghijklmnopqrstuvwxyz_") != strlen(field))
+				field[0] = '\0';
+			return 1;
+		}
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+	return 0;
+}
+
 int
 api_query(struct api_req *q, const char *const *allowed, struct evkeyvalq *out)
 {
-	char msg[160];
+	char msg[160], field[64];
 
 	kvq_init(out);
 	if (q->query == NULL || q->query[0] == '\0')
 		return 0;
+	if (query_nul(q->query, field, sizeof(field))) {
+		api_reply_field(q, 400, field, "must not contain NUL (%00)");
+		return -1;
+	}
 	if (evhttp_parse_query_str(q->query, out) != 0) {
 		api_reply_field(q, 400, "", "malformed query string");
 		return -1;

@@ -137,6 +137,8 @@ struct api_req {
 	const char *params[API_MAX_PARAMS];	/* {name} segments of the route, in order */
 	char param_buf[512];
 	char request_id[64];
+	int http11;			/* HTTP/1.1 or later (Host is then required) */
+	int close;			/* framing was doubtful: close after the reply */
 	int64_t start_us;
 	struct api_principal who;
 	char idem_key[160];		/* Redis key while an Idempotency-Key is in play */
@@ -176,6 +178,12 @@ size_t api_pool_inflight(const struct api_pool *p);
  * DROP every job not yet handed back.  Frees P.
  */
 void api_pool_stop(struct api_pool *p);
+
+/*
+ * http.c: 1 if Q's headers frame it unambiguously (RFC 9112), else 0 after
+ * replying 400 with Connection: close (loop thread, before routing).
+ */
+int api_req_framing_ok(struct api_req *q);
 
 /* router.c */
 /* Match Q's path (loop thread): 1 with Q->rt set, or 0 after replying 404/405. */

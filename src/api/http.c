@@ -21,6 +21,8 @@
 #include <strings.h>
 
 #include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/http_struct.h>	/* the request's HTTP version (no getter in 2.1) */
 #include <event2/keyvalq_struct.h>
 
 #include "api/api_int.h"
@@ -115,6 +117,7 @@ api_req_new(struct api *api, struct evhttp_request *req)
 	q->req = req;
 	q->method = evhttp_request_get_command(req);
 	q->start_us = clk_mono_us();
+	q->http11 = req->major > 1 || (req->major == 1 && req->minor >= 1);
 	snprintf(q->path, sizeof(q->path), "%.*s", (int)(qm != NULL ? qm - uri : (long)strlen(uri)),
 	    uri);
 	if ((qm != NULL && (q->query = strdup(qm + 1)) == NULL) ||
@@ -136,6 +139,78 @@ api_req_free(struct api_req *q)
 	free(q->body);
 	free(q->out_body);
 	free(q);
+}
+
+/*
+ * Request framing.  libevent 2.1 takes the first Content-Length of several,
+ * accepts "+5", keeps "Transfer-Encoding " (space before the colon) as an
+ * unknown header and frames anything but exactly "chunked" by
+ * Content-Length: behind a proxy that reads the same bytes differently,
+ * each of these lets a request hide inside another's body.  RFC 9112 makes
+ * them 400s; we refuse them before routing and close the connection, so
+ * whatever libevent already read past the body is never run as a request.
+ * Bad chunk sizes are refused by libevent itself (its own HTML 413) before
+ * we see the request; that is documented.
+ */
+static int
+header_name_ok(const char *k)
+{
+	static const char tchar[] = "!#$%&'*+-.^_`|~";
+
+	if (*k == '\0')
+		return 0;
+	for (; *k != '\0'; k++)
+		if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') ||
+		    (*k >= '0' && *k <= '9') || strchr(tchar, *k) != NULL))
+			return 0;
+	return 1;
+}
+
+static size_t
+header_count(const struct evkeyvalq *h, const char *name)
+{
+	size_t n = 0;
+
+	for (const struct evkeyval *kv = h->tqh_first; kv != NULL; kv = kv->next.tqe_next)
+		n += strcasecmp(kv->key, name) == 0;
+	return n;
+}
+
+/* The first framing problem of Q's headers, or NULL. */
+static const char *
+framing_problem(const struct api_req *q)
+{
+	const char *cl = api_header(q, "Content-Length"), *te = api_header(q, "Transfer-Encoding");
+	size_t nhost = header_count(&q->in, "Host");
+
+	for (const struct evkeyval *kv = q->in.tqh_first; kv != NULL; kv = kv->next.tqe_next)
+		if (!header_name_ok(kv->key))
+			return "a header name is not an RFC 9110 token (no spaces before the colon)";
+	if (header_count(&q->in, "Content-Length") > 1)
+		return "Content-Length given more than once";
+	if (cl != NULL && (cl[0] == '\0' || strspn(cl, "0123456789") != strlen(cl)))
+		return "Content-Length must be digits only";
+	if (header_count(&q->in, "Transfer-Encoding") > 1 || (te != NULL && strcasecmp(te, "chunked") != 0))
+		return "the only Transfer-Encoding accepted is one \"chunked\"";
+	if (te != NULL && cl != NULL)
+		return "Content-Length and Transfer-Encoding together";
+	if (nhost > 1 || (nhost == 0 && q->http11))
+		return "HTTP/1.1 needs exactly one Host header";
+	if (header_count(&q->in, "Authorization") > 1)
+		return "Authorization given more than once";
+	return NULL;
+}
+
+int
+api_req_framing_ok(struct api_req *q)
+{
+	const char *why = framing_problem(q);
+
+	if (why == NULL)
+		return 1;
+	q->close = 1;
+	api_reply_problem(q, 400, NULL, why, NULL);
+	return 0;
 }
 
 /* Handler thread: the route, the idempotency record, and a reply in any case. */
@@ -180,6 +255,8 @@ api_method_name(enum evhttp_cmd_type m)
 	case EVHTTP_REQ_DELETE: return "DELETE";
 	case EVHTTP_REQ_HEAD: return "HEAD";
 	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE: return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
 	default: return "OTHER";
 	}
 }
@@ -237,9 +314,19 @@ api_req_send(struct api_req *q)
 		evhttp_add_header(out, kv->key, kv->value);
 	evhttp_add_header(out, "Content-Type", q->ctype);
 	evhttp_add_header(out, "X-Request-Id", q->request_id);
-	if (q->api->draining)
+	if (q->api->draining || q->close)
 		evhttp_add_header(out, "Connection", "close");
-	if (q->out_len > 0 &&
+	/*
+	 * Content-Length always (libevent 2.1 leaves it out for HEAD and
+	 * CONNECT); HEAD gets GET's headers and no body (RFC 9110 9.3.2), which
+	 * libevent would otherwise send.
+	 */
+	if (q->status != 204 && q->status != 304) {
+		char len[24];
+		snprintf(len, sizeof(len), "%zu", q->out_len);
+		evhttp_add_header(out, "Content-Length", len);
+	}
+	if (q->out_len > 0 && q->method != EVHTTP_REQ_HEAD &&
 	    evbuffer_add_reference(buf, q->out_body, q->out_len, free_body, NULL) == 0)
 		q->out_body = NULL;	/* libevent frees it after writing */
 	evhttp_send_reply(q->req, q->status, api_status_title(q->status), NULL);
@@ -540,6 +627,7 @@ api_status_title(int status)
 	case 422: return "Unprocessable Entity";
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
 	default: return "Unknown";
 	}

@@ -222,3 +222,95 @@ def test_head_is_get_without_a_body(api):
     assert r.status == 404 and r.raw == b""
     r = api.t.request("DELETE", f"{V1}/operations")
     assert r.status == 405 and r.headers["allow"] == "GET, HEAD"
+
+
+# ---- 4: the API cannot lock its admins out ----
+
+def admins(api):
+    return sorted(d["_id"] for d in api.db.api_keys.find({"role": "admin"}))
+
+
+def new_admin(api, client):
+    r = client.post(f"{V1}/api-keys", {"role": "admin", "name": "extra"})
+    assert r.status == 201, r
+    return client.with_key(r.json["key"]), r.json["id"]
+
+
+def key_id(api, client):
+    return key_hash_id(api, client), None
+
+
+def test_a_key_cannot_delete_itself(api):
+    me, _ = key_id(api, api.admin)
+    r = api.admin.delete(f"{V1}/api-keys/{me}")
+    assert r.status == 409 and "itself" in r.json["detail"], r
+    assert api.admin.get(f"{V1}/api-keys").status == 200
+    other, oid = new_admin(api, api.admin)
+    assert other.delete(f"{V1}/api-keys/{oid}").status == 409
+    assert api.admin.delete(f"{V1}/api-keys/{oid}").status == 204
+    assert other.get(f"{V1}/api-keys").status == 401
+    tc, tinfo = api.tenant("gone")
+    assert api.admin.delete(f"{V1}/api-keys/{tinfo['id']}").status == 204
+
+
+@pytest.fixture(scope="module")
+def api2(services, tmp_path_factory):
+    a = Api(services, tmp_path_factory.mktemp("apihard2"), {
+        "api.processes": 2, "api.key_cache_ttl_ms": 60000}).start()
+    a.holder = a.admin          # a client whose admin key exists
+    yield a
+    a.stop()
+
+
+def test_concurrent_deletes_of_the_last_two_admin_keys(api2):
+    """Two admins delete each other at the same moment, round after round, on two
+    API processes: never do both win, and an admin key is always left."""
+    import threading
+    a = api2
+    holder = a.holder
+    for rnd in range(12):
+        hid = key_hash_id(a, holder)
+        x, xid = new_admin(a, holder)
+        for id_ in admins(a):
+            if id_ not in (hid, xid):
+                assert holder.delete(f"{V1}/api-keys/{id_}").status == 204
+        assert admins(a) == sorted([hid, xid])
+        c_h, c_x = holder.with_key(holder.key), x.with_key(x.key)
+        assert c_h.get(f"{V1}/api-keys").status == c_x.get(f"{V1}/api-keys").status == 200
+        go = threading.Barrier(2)
+        out = {}
+
+        def run(name, c, target):
+            go.wait()
+            out[name] = c.delete(f"{V1}/api-keys/{target}").status
+
+        ts = [threading.Thread(target=run, args=("h", c_h, xid)),
+              threading.Thread(target=run, args=("x", c_x, hid))]
+        [t.start() for t in ts]
+        [t.join(10) for t in ts]
+        left = admins(a)
+        assert len(left) == 1 and list(out.values()).count(204) == 1, (rnd, out, left)
+        holder = c_h if hid in left else c_x
+    a.holder = holder
+
+
+def test_the_last_admin_key_cannot_be_deleted(api2):
+    a = api2
+    me = key_hash_id(a, a.holder)
+    other, oid = new_admin(a, a.holder)
+    assert other.get(f"{V1}/api-keys").status == 200     # verified and cached
+    # Behind every cache's back, as a concurrent delete would: only OTHER's key is left.
+    a.db.api_keys.delete_one({"_id": me})
+    r = a.holder.delete(f"{V1}/api-keys/{oid}")
+    assert r.status in (409, 401), r
+    if r.status == 409:
+        assert "last admin key" in r.json["detail"], r
+    assert admins(a) == [oid]
+    listed = other.get(f"{V1}/api-keys?limit=500").json["items"]
+    assert all(k["id"].startswith("key-") for k in listed)
+
+
+def key_hash_id(api, client):
+    import hashlib
+    d = api.db.api_keys.find_one({"hash": hashlib.sha256(client.key.encode()).hexdigest()})
+    return d["_id"] if d else None

@@ -185,6 +185,15 @@ void api_pool_stop(struct api_pool *p);
  */
 int api_req_framing_ok(struct api_req *q);
 
+/*
+ * deadline.c: bound the read of each whole request by api.request_timeout_ms
+ * from its first byte (A->http must exist).  Sets every connection's close
+ * callback, which calls api_conn_closed() (api.c).
+ */
+void api_deadline_install(struct api *a);
+/* api.c: a connection is gone (its close callback, through deadline.c). */
+void api_conn_closed(struct evhttp_connection *conn, void *arg);
+
 /* router.c */
 /* Match Q's path (loop thread): 1 with Q->rt set, or 0 after replying 404/405. */
 int api_route_match(struct api_req *q);

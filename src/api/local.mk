@@ -6,6 +6,7 @@ libdbaas_api_a_SOURCES = \
 	src/api/auth.c \
 	src/api/cursor.c \
 	src/api/databases.c \
+	src/api/deadline.c \
 	src/api/doclock.c \
 	src/api/etag.c \
 	src/api/health.c \

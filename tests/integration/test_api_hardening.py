@@ -314,3 +314,51 @@ def key_hash_id(api, client):
     import hashlib
     d = api.db.api_keys.find_one({"hash": hashlib.sha256(client.key.encode()).hexdigest()})
     return d["_id"] if d else None
+
+
+# ---- 7: a whole request must arrive within api.request_timeout_ms ----
+
+def trickle(port, data, every, limit):
+    """Send DATA a byte at a time; seconds until the server closed, or None."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    t0 = time.monotonic()
+    try:
+        for b in data:
+            try:
+                s.sendall(bytes([b]))
+            except OSError:
+                return time.monotonic() - t0
+            time.sleep(every)
+            s.setblocking(False)
+            try:
+                if s.recv(4096) == b"":
+                    return time.monotonic() - t0
+            except BlockingIOError:
+                pass
+            except OSError:
+                return time.monotonic() - t0
+            finally:
+                s.setblocking(True)
+            if time.monotonic() - t0 > limit:
+                return None
+        return None
+    finally:
+        s.close()
+
+
+def test_a_trickling_client_is_cut_at_the_deadline(api):
+    req = b"GET /health HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"a" * 200 + b"\r\n\r\n"
+    took = trickle(api.port, req, 0.1, 8.0)      # api.request_timeout_ms is 1500
+    assert took is not None, "a client sending a byte every 100 ms kept its connection"
+    assert 1.4 <= took < 3.5, took
+    assert api.anon.get("/health").status == 200
+
+
+def test_keep_alive_is_not_cut_by_the_deadline(api):
+    c = api.t.with_key(api.t.key)
+    assert c.get("/health").status == 200
+    time.sleep(1.0)                      # idle, but within the inactivity limit
+    conn = c.conn
+    assert c.get("/health").status == 200 and c.conn is conn
+    time.sleep(1.0)                      # and again: the deadline restarted per request
+    assert c.get("/health").status == 200 and c.conn is conn

@@ -290,7 +290,7 @@ api_setup(struct api *a, struct role *r)
 	evhttp_set_max_headers_size(a->http, r->cfg->api.max_header_bytes);
 	evhttp_set_timeout_tv(a->http, &tv);
 	api_deadline_install(a);
-	evhttp_set_allowed_methods(a->http, 0xffff);	/* router.c answers 405/501 itself */
+	evhttp_set_allowed_methods(a->http, 0xffff);	/* router.c answers 405 itself */
 	evhttp_set_gencb(a->http, on_request, a);
 	return 0;
 }

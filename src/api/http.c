@@ -201,11 +201,29 @@ framing_problem(const struct api_req *q)
 	return NULL;
 }
 
+/*
+ * libevent 2.1 reads no body for HEAD, TRACE and methods it does not know
+ * (evhttp_method_may_have_body), so body bytes such a request announces
+ * would be parsed as the next request on the connection: close it instead.
+ */
+static int
+body_left_unread(const struct api_req *q)
+{
+	const char *cl = api_header(q, "Content-Length");
+	int reads = (q->method & (EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
+	    EVHTTP_REQ_GET | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_CONNECT)) != 0;
+
+	return !reads && ((cl != NULL && strcmp(cl, "0") != 0) ||
+	    api_header(q, "Transfer-Encoding") != NULL);
+}
+
 int
 api_req_framing_ok(struct api_req *q)
 {
 	const char *why = framing_problem(q);
 
+	if (body_left_unread(q))
+		q->close = 1;
 	if (why == NULL)
 		return 1;
 	q->close = 1;

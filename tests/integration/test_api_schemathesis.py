@@ -42,8 +42,10 @@ def run_st(api, key, tmp_path, name):
            "--workers", "2", "--request-timeout", "10", "--seed", "16",
            "--suppress-health-check", "all", "--report", "junit",
            "--report-junit-path", str(tmp_path / f"{name}.xml")]
+    # In TMP_PATH: st keeps a cache of past failures (.schemathesis/) in its
+    # working directory and replays them; each run starts from nothing.
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=SECONDS * 4 + 120,
-                       env=dict(os.environ, NO_COLOR="1"))
+                       env=dict(os.environ, NO_COLOR="1"), cwd=tmp_path)
     return r
 
 

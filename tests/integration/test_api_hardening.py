@@ -373,3 +373,46 @@ def test_a_body_libevent_does_not_read_closes_the_connection(api):
                            + SMUGGLED)
         assert out.count(b"HTTP/1.1 ") == 1, out
         assert b"connection: close" in out.lower(), out
+
+
+# ---- 8: the OpenAPI document says exactly what the server checks ----
+
+def op_param(doc, path, method, name):
+    for p in doc["paths"][path][method].get("parameters", []):
+        if p.get("name") == name:
+            return p["schema"]
+    raise KeyError(name)
+
+
+def test_openapi_states_the_checks_and_codes(api):
+    import re
+    doc = api.anon.get("/openapi.json").json
+    s = doc["components"]["schemas"]
+    # An empty cursor is refused, and the document says so.
+    assert api.t.get(f"{V1}/databases?cursor=").status == 400
+    for path in ("/api/v1/databases", "/api/v1/operations", "/api/v1/api-keys",
+                 "/api/v1/providers", "/api/v1/databases/{id}/events"):
+        assert op_param(doc, path, "get", "cursor")["minLength"] == 1
+    # Idempotency-Key: 1 to 255 printable ASCII characters.
+    for path in ("/api/v1/databases", "/api/v1/databases/{id}/pause",
+                 "/api/v1/databases/{id}/resume", "/api/v1/operations/{id}/retry"):
+        k = op_param(doc, path, "post", "Idempotency-Key")
+        assert (k["minLength"], k["maxLength"]) == (1, 255)
+        assert re.fullmatch(k["pattern"], "abc-1 ~") and not re.fullmatch(k["pattern"], "\u00e9")
+        assert "422" in doc["paths"][path]["post"]["responses"], path
+    r = api.t.post(f"{V1}/databases/db-01M8VYQ84QCQQ0HV6HG4V23GA6/pause", {},
+                   headers={"Idempotency-Key": "\u00e9".encode().decode("latin1")})
+    assert r.status == 400
+    # Names, ranges.
+    name = s["DatabaseCreate"]["properties"]["name"]
+    assert name["maxLength"] == 40 and re.fullmatch(name["pattern"], "a-1")
+    assert not re.fullmatch(name["pattern"], "-a")
+    for k in ("DatabaseCreate", "DatabasePatch"):
+        sg = s[k]["properties"]["storage_gb"]
+        assert (sg["minimum"], sg["maximum"]) == (1, 65536)
+        assert s[k]["properties"]["replicas"]["minimum"] == 1
+    assert s["ApiKeyCreate"]["properties"]["name"]["maxLength"] == 100
+    assert s["ApiKeyCreate"]["properties"]["tenant"]["pattern"] == name["pattern"]
+    # Codes the server sends.
+    assert {"400", "412"} <= set(doc["paths"]["/api/v1/databases/{id}"]["delete"]["responses"])
+    assert "409" in doc["paths"]["/api/v1/api-keys/{id}"]["delete"]["responses"]

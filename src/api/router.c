@@ -2,9 +2,11 @@
  * router — the route table.  A pattern is a path with "{name}" segments; the
  * matched segments are handed to the handler in order.  Each route says who
  * may call it (nobody needs a key for the service endpoints; admin routes
- * need an admin key), and the gate runs before the handler.  A path that
- * exists with another method answers 405 with an Allow header, an unknown
- * path 404.  The table is also what the OpenAPI test walks.
+ * need an admin key), and the gate runs before the handler.  HEAD runs the
+ * GET route.  A path that exists with any other method (unknown ones too)
+ * answers 405 with an Allow header, an unknown path 404; a request whose
+ * framing is ambiguous is refused before any of that (http.c).  The table
+ * is also what the OpenAPI test walks.
  *
  * Matching is pure string work and runs on the loop thread, so an unknown
  * path or method is answered there and the metrics of every reply, a 503

@@ -45,8 +45,8 @@
 #define DRAIN_GRACE_MS 300	/* let connections accepted just before we stopped send their request */
 #define DRAIN_IDLE_S 1		/* an idle keep-alive connection is closed after this while draining */
 
-static void
-conn_closed(struct evhttp_connection *conn, void *arg)
+void
+api_conn_closed(struct evhttp_connection *conn, void *arg)
 {
 	struct api *a = arg;
 
@@ -73,8 +73,7 @@ conn_track(struct api *a, struct evhttp_connection *conn)
 		a->conns = n;
 		a->capconns = cap;
 	}
-	a->conns[a->nconns++] = conn;
-	evhttp_connection_set_closecb(conn, conn_closed, a);
+	a->conns[a->nconns++] = conn;	/* deadline.c's close callback forgets it */
 	if (a->draining)
 		evhttp_connection_set_timeout(conn, DRAIN_IDLE_S);
 }
@@ -290,8 +289,8 @@ api_setup(struct api *a, struct role *r)
 	    API_BODY_READ_FACTOR * (ev_ssize_t)r->cfg->api.max_body_bytes);
 	evhttp_set_max_headers_size(a->http, r->cfg->api.max_header_bytes);
 	evhttp_set_timeout_tv(a->http, &tv);
-	evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PATCH |
-	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+	api_deadline_install(a);
+	evhttp_set_allowed_methods(a->http, 0xffff);	/* router.c answers 405 itself */
 	evhttp_set_gencb(a->http, on_request, a);
 	return 0;
 }

@@ -137,6 +137,8 @@ struct api_req {
 	const char *params[API_MAX_PARAMS];	/* {name} segments of the route, in order */
 	char param_buf[512];
 	char request_id[64];
+	int http11;			/* HTTP/1.1 or later (Host is then required) */
+	int close;			/* framing was doubtful: close after the reply */
 	int64_t start_us;
 	struct api_principal who;
 	char idem_key[160];		/* Redis key while an Idempotency-Key is in play */
@@ -176,6 +178,21 @@ size_t api_pool_inflight(const struct api_pool *p);
  * DROP every job not yet handed back.  Frees P.
  */
 void api_pool_stop(struct api_pool *p);
+
+/*
+ * http.c: 1 if Q's headers frame it unambiguously (RFC 9112), else 0 after
+ * replying 400 with Connection: close (loop thread, before routing).
+ */
+int api_req_framing_ok(struct api_req *q);
+
+/*
+ * deadline.c: bound the read of each whole request by api.request_timeout_ms
+ * from its first byte (A->http must exist).  Sets every connection's close
+ * callback, which calls api_conn_closed() (api.c).
+ */
+void api_deadline_install(struct api *a);
+/* api.c: a connection is gone (its close callback, through deadline.c). */
+void api_conn_closed(struct evhttp_connection *conn, void *arg);
 
 /* router.c */
 /* Match Q's path (loop thread): 1 with Q->rt set, or 0 after replying 404/405. */

@@ -338,23 +338,13 @@ is_gone(const bson_t *doc)
 static int
 check_if_match(struct api_req *q, const bson_t *doc)
 {
-	const char *h = api_header(q, "If-Match");
-	long long want;
-	char *end;
+	int rc = api_if_match(api_header(q, "If-Match"), api_bson_int(doc, "generation", 0));
 
-	if (h == NULL || strcmp(h, "*") == 0)
-		return 0;
-	if (strncmp(h, "W/", 2) == 0)
-		h += 2;
-	if (*h == '"')
-		h++;
-	want = strtoll(h, &end, 10);
-	if (end == h || (*end != '"' && *end != '\0') || (*end == '"' && end[1] != '\0')) {
-		api_reply_field(q, 400, "If-Match", "must be the ETag of the database (\"<generation>\")");
-		return -1;
+	if (rc <= 0) {
+		if (rc < 0)
+			api_reply_field(q, 400, "If-Match", "must be \"*\" or a list of entity tags");
+		return rc;
 	}
-	if (want == api_bson_int(doc, "generation", 0))
-		return 0;
 	api_reply_problem(q, 412, NULL, "the database changed since that ETag (generation differs)",
 	    NULL);
 	return 1;

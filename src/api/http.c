@@ -21,6 +21,8 @@
 #include <strings.h>
 
 #include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/http_struct.h>	/* the request's HTTP version (no getter in 2.1) */
 #include <event2/keyvalq_struct.h>
 
 #include "api/api_int.h"
@@ -115,6 +117,7 @@ api_req_new(struct api *api, struct evhttp_request *req)
 	q->req = req;
 	q->method = evhttp_request_get_command(req);
 	q->start_us = clk_mono_us();
+	q->http11 = req->major > 1 || (req->major == 1 && req->minor >= 1);
 	snprintf(q->path, sizeof(q->path), "%.*s", (int)(qm != NULL ? qm - uri : (long)strlen(uri)),
 	    uri);
 	if ((qm != NULL && (q->query = strdup(qm + 1)) == NULL) ||
@@ -136,6 +139,96 @@ api_req_free(struct api_req *q)
 	free(q->body);
 	free(q->out_body);
 	free(q);
+}
+
+/*
+ * Request framing.  libevent 2.1 takes the first Content-Length of several,
+ * accepts "+5", keeps "Transfer-Encoding " (space before the colon) as an
+ * unknown header and frames anything but exactly "chunked" by
+ * Content-Length: behind a proxy that reads the same bytes differently,
+ * each of these lets a request hide inside another's body.  RFC 9112 makes
+ * them 400s; we refuse them before routing and close the connection, so
+ * whatever libevent already read past the body is never run as a request.
+ * Bad chunk sizes are refused by libevent itself (its own HTML 413) before
+ * we see the request; that is documented.
+ */
+static int
+header_name_ok(const char *k)
+{
+	static const char tchar[] = "!#$%&'*+-.^_`|~";
+
+	if (*k == '\0')
+		return 0;
+	for (; *k != '\0'; k++)
+		if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') ||
+		    (*k >= '0' && *k <= '9') || strchr(tchar, *k) != NULL))
+			return 0;
+	return 1;
+}
+
+static size_t
+header_count(const struct evkeyvalq *h, const char *name)
+{
+	size_t n = 0;
+
+	for (const struct evkeyval *kv = h->tqh_first; kv != NULL; kv = kv->next.tqe_next)
+		n += strcasecmp(kv->key, name) == 0;
+	return n;
+}
+
+/* The first framing problem of Q's headers, or NULL. */
+static const char *
+framing_problem(const struct api_req *q)
+{
+	const char *cl = api_header(q, "Content-Length"), *te = api_header(q, "Transfer-Encoding");
+	size_t nhost = header_count(&q->in, "Host");
+
+	for (const struct evkeyval *kv = q->in.tqh_first; kv != NULL; kv = kv->next.tqe_next)
+		if (!header_name_ok(kv->key))
+			return "a header name is not an RFC 9110 token (no spaces before the colon)";
+	if (header_count(&q->in, "Content-Length") > 1)
+		return "Content-Length given more than once";
+	if (cl != NULL && (cl[0] == '\0' || strspn(cl, "0123456789") != strlen(cl)))
+		return "Content-Length must be digits only";
+	if (header_count(&q->in, "Transfer-Encoding") > 1 || (te != NULL && strcasecmp(te, "chunked") != 0))
+		return "the only Transfer-Encoding accepted is one \"chunked\"";
+	if (te != NULL && cl != NULL)
+		return "Content-Length and Transfer-Encoding together";
+	if (nhost > 1 || (nhost == 0 && q->http11))
+		return "HTTP/1.1 needs exactly one Host header";
+	if (header_count(&q->in, "Authorization") > 1)
+		return "Authorization given more than once";
+	return NULL;
+}
+
+/*
+ * libevent 2.1 reads no body for HEAD, TRACE and methods it does not know
+ * (evhttp_method_may_have_body), so body bytes such a request announces
+ * would be parsed as the next request on the connection: close it instead.
+ */
+static int
+body_left_unread(const struct api_req *q)
+{
+	const char *cl = api_header(q, "Content-Length");
+	int reads = (q->method & (EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
+	    EVHTTP_REQ_GET | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_CONNECT)) != 0;
+
+	return !reads && ((cl != NULL && strcmp(cl, "0") != 0) ||
+	    api_header(q, "Transfer-Encoding") != NULL);
+}
+
+int
+api_req_framing_ok(struct api_req *q)
+{
+	const char *why = framing_problem(q);
+
+	if (body_left_unread(q))
+		q->close = 1;
+	if (why == NULL)
+		return 1;
+	q->close = 1;
+	api_reply_problem(q, 400, NULL, why, NULL);
+	return 0;
 }
 
 /* Handler thread: the route, the idempotency record, and a reply in any case. */
@@ -180,6 +273,8 @@ api_method_name(enum evhttp_cmd_type m)
 	case EVHTTP_REQ_DELETE: return "DELETE";
 	case EVHTTP_REQ_HEAD: return "HEAD";
 	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE: return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
 	default: return "OTHER";
 	}
 }
@@ -237,9 +332,19 @@ api_req_send(struct api_req *q)
 		evhttp_add_header(out, kv->key, kv->value);
 	evhttp_add_header(out, "Content-Type", q->ctype);
 	evhttp_add_header(out, "X-Request-Id", q->request_id);
-	if (q->api->draining)
+	if (q->api->draining || q->close)
 		evhttp_add_header(out, "Connection", "close");
-	if (q->out_len > 0 &&
+	/*
+	 * Content-Length always (libevent 2.1 leaves it out for HEAD and
+	 * CONNECT); HEAD gets GET's headers and no body (RFC 9110 9.3.2), which
+	 * libevent would otherwise send.
+	 */
+	if (q->status != 204 && q->status != 304) {
+		char len[24];
+		snprintf(len, sizeof(len), "%zu", q->out_len);
+		evhttp_add_header(out, "Content-Length", len);
+	}
+	if (q->out_len > 0 && q->method != EVHTTP_REQ_HEAD &&
 	    evbuffer_add_reference(buf, q->out_body, q->out_len, free_body, NULL) == 0)
 		q->out_body = NULL;	/* libevent frees it after writing */
 	evhttp_send_reply(q->req, q->status, api_status_title(q->status), NULL);
@@ -314,7 +419,8 @@ api_reply_field(struct api_req *q, int status, const char *field, const char *ms
 	cJSON_AddStringToObject(e, "field", field);
 	cJSON_AddStringToObject(e, "message", msg);
 	cJSON_AddItemToArray(errs, e);
-	snprintf(detail, sizeof(detail), "%s: %s", field, msg);
+	snprintf(detail, sizeof(detail), "%s%s%s", field, field[0] != '\0' ? ": " : "", msg);
+	json_utf8_trim(detail);
 	api_reply_problem(q, status, NULL, detail, errs);
 }
 
@@ -342,16 +448,34 @@ api_header(const struct api_req *q, const char *name)
 	return evhttp_find_header(&q->in, name);
 }
 
-/* "application/json" with optional parameters ("; charset=utf-8"). */
+/*
+ * "application/json" (or merge-patch) with optional parameters.  A charset
+ * other than UTF-8 is refused (RFC 8259 JSON is UTF-8; we would otherwise
+ * read Latin-1 bytes as UTF-8): 0 = acceptable, 1 = not JSON, 2 = bad charset.
+ */
 static int
 json_ctype(const char *ct)
 {
 	static const char *const ok[] = { "application/json", "application/merge-patch+json", NULL };
+	const char *p = NULL;
 
-	for (const char *const *t = ok; *t != NULL; t++) {
+	for (const char *const *t = ok; *t != NULL && p == NULL; t++) {
 		size_t n = strlen(*t);
-		if (strncasecmp(ct, *t, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' '))
-			return 1;
+		if (strncasecmp(ct, *t, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' ||
+		    ct[n] == '\t'))
+			p = ct + n;
+	}
+	if (p == NULL)
+		return 1;
+	while ((p = strchr(p, ';')) != NULL) {
+		p += 1 + strspn(p + 1, " \t");
+		if (strncasecmp(p, "charset=", 8) != 0)
+			continue;
+		p += 8;
+		if (*p == '"')
+			p++;
+		if (strncasecmp(p, "utf-8", 5) != 0 || strchr("\"; \t", p[5]) == NULL)
+			return 2;
 	}
 	return 0;
 }
@@ -366,13 +490,17 @@ api_body_json(struct api_req *q, int empty_ok)
 
 	if (len == 0 && empty_ok)
 		return cJSON_CreateObject();
-	if (ct == NULL || !json_ctype(ct)) {
+	if (ct == NULL || json_ctype(ct) == 1) {
 		api_reply_problem(q, 415, NULL, "the body must be application/json", NULL);
+		return NULL;
+	}
+	if (json_ctype(ct) == 2) {
+		api_reply_problem(q, 415, NULL, "the body must be UTF-8 (charset=utf-8 or none)", NULL);
 		return NULL;
 	}
 	root = json_parse_strict(q->body, len, API_JSON_DEPTH, &e);
 	if (root == NULL) {
-		api_reply_field(q, 400, "", e.msg);
+		api_reply_field(q, 400, e.field, e.msg);
 		return NULL;
 	}
 	if (!cJSON_IsObject(root)) {
@@ -383,14 +511,44 @@ api_body_json(struct api_req *q, int empty_ok)
 	return root;
 }
 
+/*
+ * The query parameter of the raw query string QS whose name or value has an
+ * escaped NUL ("%00"), which decoding would turn into the end of the C
+ * string (?name=x%00junk would match "x").  Its name goes to FIELD (when it
+ * is a plain name); 1 if there is one.
+ */
+static int
+query_nul(const char *qs, char *field, size_t n)
+{
+	for (const char *p = qs; *p != '\0';) {
+		size_t len = strcspn(p, "&"), klen = strcspn(p, "=&");
+		for (size_t i = 0; i + 2 < len; i++) {
+			if (p[i] != '%' || p[i + 1] != '0' || p[i + 2] != '0')
+				continue;
+			snprintf(field, n, "%.*s", (int)klen, p);
+			if (strspn(field, "abcdefghijklmnopqrstuvwxyz_") != strlen(field))
+				field[0] = '\0';
+			return 1;
+		}
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+	return 0;
+}
+
 int
 api_query(struct api_req *q, const char *const *allowed, struct evkeyvalq *out)
 {
-	char msg[160];
+	char msg[160], field[64];
 
 	kvq_init(out);
 	if (q->query == NULL || q->query[0] == '\0')
 		return 0;
+	if (query_nul(q->query, field, sizeof(field))) {
+		api_reply_field(q, 400, field, "must not contain NUL (%00)");
+		return -1;
+	}
 	if (evhttp_parse_query_str(q->query, out) != 0) {
 		api_reply_field(q, 400, "", "malformed query string");
 		return -1;
@@ -487,6 +645,7 @@ api_status_title(int status)
 	case 422: return "Unprocessable Entity";
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
 	default: return "Unknown";
 	}

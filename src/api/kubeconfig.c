@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include "api/validate.h"
+#include "common/json.h"
 
 #define KC_VALUE_MAX 65536	/* a CA bundle or a key is far smaller */
 
@@ -172,21 +173,24 @@ walk(yaml_document_t *d, const char *context, struct api_kubeconn *o, char *err,
 	}
 	ctx = named(d, map_get(d, root, "contexts"), context, "context");
 	if (ctx == NULL) {
-		snprintf(err, n, "no context named \"%.60s\"", context);
+		snprintf(err, n, "no context named \"%.*s\"",
+		    json_utf8_prefix(context, 60), context);
 		return -1;
 	}
 	cname = scalar(map_get(d, ctx, "cluster"));
 	uname = scalar(map_get(d, ctx, "user"));
 	cluster = cname != NULL ? named(d, map_get(d, root, "clusters"), cname, "cluster") : NULL;
 	if (cluster == NULL) {
-		snprintf(err, n, "context \"%.60s\" names no known cluster", context);
+		snprintf(err, n, "context \"%.*s\" names no known cluster",
+		    json_utf8_prefix(context, 60), context);
 		return -1;
 	}
 	if (read_cluster(d, cluster, o, err, n) != 0)
 		return -1;
 	user = uname != NULL ? named(d, map_get(d, root, "users"), uname, "user") : NULL;
 	if (uname != NULL && user == NULL) {
-		snprintf(err, n, "context \"%.60s\" names no known user", context);
+		snprintf(err, n, "context \"%.*s\" names no known user",
+		    json_utf8_prefix(context, 60), context);
 		return -1;
 	}
 	return user != NULL ? read_user(d, user, o, err, n) : 0;

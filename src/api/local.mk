@@ -6,7 +6,9 @@ libdbaas_api_a_SOURCES = \
 	src/api/auth.c \
 	src/api/cursor.c \
 	src/api/databases.c \
+	src/api/deadline.c \
 	src/api/doclock.c \
+	src/api/etag.c \
 	src/api/health.c \
 	src/api/http.c \
 	src/api/idempotency.c \
@@ -37,7 +39,8 @@ src/api/openapi_doc.c: $(srcdir)/src/api/openapi.json
 	  echo ';'; } > $@.tmp && mv $@.tmp $@
 
 # Pure pieces of the API (validators, kubeconfig, cursors) for unit tests and fuzzing.
-API_PURE = src/api/validate.c src/api/validate_provider.c src/api/kubeconfig.c src/api/cursor.c
+API_PURE = src/api/validate.c src/api/validate_provider.c src/api/kubeconfig.c src/api/cursor.c \
+	src/api/etag.c
 
 API_UNIT_TESTS = tests/unit/test_api_validate tests/unit/test_api_kubeconfig
 check_PROGRAMS += $(API_UNIT_TESTS)

@@ -2,9 +2,11 @@
  * router — the route table.  A pattern is a path with "{name}" segments; the
  * matched segments are handed to the handler in order.  Each route says who
  * may call it (nobody needs a key for the service endpoints; admin routes
- * need an admin key), and the gate runs before the handler.  A path that
- * exists with another method answers 405 with an Allow header, an unknown
- * path 404.  The table is also what the OpenAPI test walks.
+ * need an admin key), and the gate runs before the handler.  HEAD runs the
+ * GET route.  A path that exists with any other method (unknown ones too)
+ * answers 405 with an Allow header, an unknown path 404; a request whose
+ * framing is ambiguous is refused before any of that (http.c).  The table
+ * is also what the OpenAPI test walks.
  *
  * Matching is pure string work and runs on the loop thread, so an unknown
  * path or method is answered there and the metrics of every reply, a 503
@@ -83,23 +85,34 @@ api_routes(size_t *n)
 	return routes;
 }
 
+/* HEAD runs the GET route (RFC 9110 9.3.2); http.c sends no body for it. */
+static int
+method_matches(enum evhttp_cmd_type route, enum evhttp_cmd_type m)
+{
+	return route == m || (route == EVHTTP_REQ_GET && m == EVHTTP_REQ_HEAD);
+}
+
 int
 api_route_match(struct api_req *q)
 {
-	char allow[128] = "";
+	char allow[160] = "";
 	size_t al = 0;
 
+	if (!api_req_framing_ok(q))
+		return 0;
 	for (size_t i = 0; i < NROUTES; i++) {
 		if (!match(routes[i].pattern, q->path, q))
 			continue;
-		if (routes[i].method == q->method) {
+		if (method_matches(routes[i].method, q->method)) {
 			q->rt = &routes[i];
 			q->route = routes[i].pattern;
 			return 1;
 		}
-		al += (size_t)snprintf(allow + al, sizeof(allow) - al, "%s%s", al ? ", " : "",
-		    api_method_name(routes[i].method));
+		al += (size_t)snprintf(allow + al, sizeof(allow) - al, "%s%s%s", al ? ", " : "",
+		    api_method_name(routes[i].method),
+		    routes[i].method == EVHTTP_REQ_GET ? ", HEAD" : "");
 	}
+	/* Unknown methods too: 405 says what the path takes, and a 5xx would blame us. */
 	if (al > 0) {
 		api_set_header(q, "Allow", allow);
 		api_reply_problem(q, 405, NULL, "method not allowed on this resource", NULL);

@@ -6,6 +6,7 @@
  * client sees every problem of one kind at once and the status says which
  * kind it is.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ api_verr_add(struct api_verr *e, int status, const char *field, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	json_utf8_trim(msg);	/* a message cut at 255 bytes stays UTF-8 */
 	if (e->errors == NULL) {
 		/* "replicas: must be an integer", but not "storage_gb: storage_gb cannot ..." */
 		size_t fl = strlen(field);
@@ -32,6 +34,7 @@ api_verr_add(struct api_verr *e, int status, const char *field, const char *fmt,
 		e->errors = cJSON_CreateArray();
 		snprintf(e->detail, sizeof(e->detail), "%s%s%s", named ? "" : field,
 		    field[0] && !named ? ": " : "", msg);
+		json_utf8_trim(e->detail);
 	}
 	if (e->status != 400)
 		e->status = status;
@@ -107,8 +110,10 @@ api_val_shape(const cJSON *body, const char *const *keys, const enum api_ftype *
 		int ok = types[k] == API_FT_STR ? cJSON_IsString(it) :
 		    types[k] == API_FT_BOOL ? cJSON_IsBool(it) : cJSON_IsNumber(it);
 		if (ok && types[k] == API_FT_INT) {
+			/* Range first: converting 1e19 or inf to int64_t is undefined behaviour. */
 			double d = it->valuedouble;
-			ok = d == (double)(int64_t)d && d > -JSON_MAX_EXACT_INT && d < JSON_MAX_EXACT_INT;
+			ok = d > -(double)JSON_MAX_EXACT_INT && d < (double)JSON_MAX_EXACT_INT &&
+			    d == floor(d);
 		}
 		if (!ok) {
 			api_verr_add(e, 400, it->string, "must be %s", ftype_name(types[k]));
@@ -195,7 +200,8 @@ check_size(const struct cfg *cfg, const char *size, struct api_verr *e)
 	if (cfg_size_lookup(cfg, size) != NULL)
 		return;
 	sizes_list(cfg, list, sizeof(list));
-	api_verr_add(e, 422, "size", "unknown size \"%.60s\" (sizes: %s)", size, list);
+	api_verr_add(e, 422, "size", "unknown size \"%.*s\" (sizes: %s)",
+	    json_utf8_prefix(size, 60), size, list);
 }
 
 /* Replicas allowed for a new database of engine EN. */
@@ -326,8 +332,9 @@ api_val_db_create(const cJSON *body, const struct cfg *cfg, int admin,
 	engine = str_field(body, "engine");
 	o->engine = cfg_engine_lookup(engine);
 	if (o->engine == ENGINE_COUNT || !cfg->engines[o->engine].enabled) {
-		api_verr_add(e, 422, "engine", "unknown engine \"%.40s\" (engines: mongodb, postgres, "
-		    "mysql, mariadb, redis, as enabled in the configuration)", engine);
+		api_verr_add(e, 422, "engine", "unknown engine \"%.*s\" (engines: mongodb, postgres, "
+		    "mysql, mariadb, redis, as enabled in the configuration)",
+		    json_utf8_prefix(engine, 40), engine);
 	} else {
 		check_version(cfg, o->engine, o->version, e);
 		check_replicas_new(&cfg->engines[o->engine], engine, o->replicas, e);

@@ -114,6 +114,13 @@ struct api_key_spec {
 int api_val_key(const cJSON *body, struct api_key_spec *out, struct api_verr *e);
 
 /*
+ * etag.c: the If-Match header H against a database of GENERATION (ETag
+ * "\"<generation>\""), by RFC 9110: 0 = absent, "*" or a strong match,
+ * 1 = no listed tag matches (weak tags never do), -1 = malformed.
+ */
+int api_if_match(const char *h, long long generation);
+
+/*
  * kubeconfig.c: pick CONTEXT (NULL: current-context) from the kubeconfig
  * YAML TEXT and fill OUT.  Only embedded credentials are accepted (the
  * *-data fields and token): file references and exec plugins are refused.

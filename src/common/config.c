@@ -70,7 +70,7 @@ static const struct cfg_setting settings[] = {
 	INT("api.max_header_bytes", api.max_header_bytes, 16384, 1024, 1048576,
 	    "largest request header block accepted"),
 	INT("api.request_timeout_ms", api.request_timeout_ms, 10000, 100, 600000,
-	    "inactivity limit while reading a request or writing a response; idle keep-alive connections close after it"),
+	    "inactivity limit while reading a request or writing a response, and the time one whole request may take from its first byte; idle keep-alive connections close after it"),
 	INT("api.drain_timeout_s", api.drain_timeout_s, 15, 1, 600,
 	    "on reload or stop, how long an old API process may finish requests"),
 	STR("api.bootstrap_admin_key_file", api.bootstrap_admin_key_file, "", 0, 4096, NULL,

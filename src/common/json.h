@@ -36,6 +36,13 @@ enum { JSON_OPTIONAL = 0, JSON_REQUIRED = 1 };
 cJSON *json_parse_strict(const char *buf, size_t len, int max_depth, struct jerr *e);
 /* 1 if BUF[0..LEN) is well-formed UTF-8 (no overlongs, no surrogates). */
 int json_utf8_valid(const char *buf, size_t len);
+/*
+ * Bytes of the UTF-8 string S to keep so that at most MAX are kept and the
+ * cut falls on a character boundary (for "%.*s" in messages that quote input).
+ */
+int json_utf8_prefix(const char *s, size_t max);
+/* Drop an incomplete UTF-8 sequence that truncation left at the end of S. */
+void json_utf8_trim(char *s);
 
 int json_get_str(const cJSON *obj, const char *path, const char *key, int req,
     const char **out, struct jerr *e);

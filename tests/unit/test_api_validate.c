@@ -15,6 +15,7 @@
 #include "api/api_int.h"
 #include "api/validate.h"
 #include "common/config.h"
+#include "common/json.h"
 
 #define PRV "\"provider_id\": \"prv-01JD3K5Q7W8X9Y0Z1A2B3C4D5E\""
 #define OK_DB "\"name\": \"orders\", \"engine\": \"postgres\", \"version\": \"16.4\", " \
@@ -42,6 +43,16 @@ static const struct vcase create_cases[] = {
 	  "\"replicas\": 2.5, \"storage_gb\": 50, " PRV "}", 400, "replicas", "integer" },
 	{ "{\"name\": \"o\", \"engine\": \"postgres\", \"version\": \"16.4\", \"size\": \"db.t3.large\", "
 	  "\"replicas\": 1e300, \"storage_gb\": 50, " PRV "}", 400, "replicas", "integer" },
+	{ "{\"name\": \"o\", \"engine\": \"postgres\", \"version\": \"16.4\", \"size\": \"db.t3.large\", "
+	  "\"replicas\": 3, \"storage_gb\": 1e19, " PRV "}", 400, "storage_gb", "integer" },
+	{ "{\"name\": \"o\", \"engine\": \"postgres\", \"version\": \"16.4\", \"size\": \"db.t3.large\", "
+	  "\"replicas\": 3, \"storage_gb\": 9223372036854775807, " PRV "}", 400, "storage_gb", "integer" },
+	{ "{\"name\": \"o\", \"engine\": \"postgres\", \"version\": \"16.4\", \"size\": \"db.t3.large\", "
+	  "\"replicas\": 3, \"storage_gb\": -1e19, " PRV "}", 400, "storage_gb", "integer" },
+	{ "{\"name\": \"o\", \"engine\": \"postgres\", \"version\": \"16.4\", \"size\": \"db.t3.large\", "
+	  "\"replicas\": 3, \"storage_gb\": 1e400, " PRV "}", 400, "storage_gb", "integer" },
+	{ "{\"name\": \"o\", \"engine\": \"postgres\", \"version\": \"16.4\", \"size\": \"db.t3.large\", "
+	  "\"replicas\": 3, \"storage_gb\": -9223372036854775809, " PRV "}", 400, "storage_gb", "integer" },
 	{ "{\"name\": \"Orders\", \"engine\": \"postgres\", \"version\": \"16.4\", \"size\": "
 	  "\"db.t3.large\", \"replicas\": 3, \"storage_gb\": 50, " PRV "}", 422, "name", "DNS-1123" },
 	{ "{\"name\": \"orders-\", \"engine\": \"postgres\", \"version\": \"16.4\", \"size\": "
@@ -248,6 +259,53 @@ test_providers(void **state)
 	}
 }
 
+/* Input quoted in a message is cut on a character boundary: the reply stays UTF-8. */
+static void
+test_messages_stay_utf8(void **state)
+{
+	char body[512];
+	struct api_verr e = { 0 };
+	struct api_db_spec d;
+	cJSON *j;
+
+	(void)state;
+	/* 39 ASCII bytes, then two-byte characters: a 40-byte cut would split one. */
+	snprintf(body, sizeof(body), "{\"name\": \"o\", \"engine\": \"%s%s\", \"version\": \"1\", "
+	    "\"size\": \"db.t3.large\", \"replicas\": 3, \"storage_gb\": 50, " PRV "}",
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "\xc3\xa9\xc3\xa9\xc3\xa9");
+	j = cJSON_Parse(body);
+	assert_non_null(j);
+	assert_int_equal(api_val_db_create(j, cfg, 0, &d, &e), -1);
+	assert_true(json_utf8_valid(e.detail, strlen(e.detail)));
+	assert_non_null(strstr(e.detail, "aaa\""));
+	api_verr_clear(&e);
+	cJSON_Delete(j);
+}
+
+/* If-Match by RFC 9110: strong comparison, lists, "*"; malformed is -1 (400). */
+static void
+test_if_match(void **state)
+{
+	(void)state;
+	assert_int_equal(api_if_match(NULL, 5), 0);
+	assert_int_equal(api_if_match("*", 5), 0);
+	assert_int_equal(api_if_match("\"5\"", 5), 0);
+	assert_int_equal(api_if_match("\"4\"", 5), 1);
+	assert_int_equal(api_if_match("W/\"5\"", 5), 1);	/* weak never matches */
+	assert_int_equal(api_if_match("\"1\", \"5\"", 5), 0);
+	assert_int_equal(api_if_match("\"1\",W/\"5\"", 5), 1);
+	assert_int_equal(api_if_match(" \"x\" ,, \"5\" ", 5), 0);
+	assert_int_equal(api_if_match("\"abc\"", 5), 1);
+	assert_int_equal(api_if_match("\"55\"", 5), 1);
+	assert_int_equal(api_if_match("5", 5), -1);
+	assert_int_equal(api_if_match("", 5), -1);
+	assert_int_equal(api_if_match(",", 5), -1);
+	assert_int_equal(api_if_match("\"5", 5), -1);
+	assert_int_equal(api_if_match("\"5\" \"6\"", 5), -1);
+	assert_int_equal(api_if_match("*, \"5\"", 5), -1);
+	assert_int_equal(api_if_match("\"a b\"", 5), -1);
+}
+
 static void
 test_dns_label_and_base64(void **state)
 {
@@ -298,6 +356,8 @@ main(void)
 		cmocka_unit_test(test_patch),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_providers),
+		cmocka_unit_test(test_messages_stay_utf8),
+		cmocka_unit_test(test_if_match),
 		cmocka_unit_test(test_dns_label_and_base64),
 		cmocka_unit_test(test_cursor_round_trip),
 	};

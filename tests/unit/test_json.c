@@ -22,6 +22,10 @@ test_parse_rejects(void **state)
 		"", "{", "{\"a\":1", "{\"a\":1} x", "[1,]", "{'a':1}", "nul",
 		"\"\xff\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\xe2\x82\"",
 		"[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]",	/* 17 levels */
+		/* Not RFC 8259, though cJSON takes them. */
+		"1.", "00003", "[01]", "+1", "-", ".5", "1e", "1e+", "-01", "[1.e5]",
+		"\xef\xbb\xbf{}", "\"a\tb\"", "\"\\x\"", "\"\\u12\"", "tru", "[1 2]",
+		"{\"a\" 1}", "{\"a\":1,}",
 	};
 	struct jerr e;
 
@@ -43,6 +47,8 @@ test_parse_accepts(void **state)
 		"{}", " {\"a\": [1, 2, {\"b\": null}]} \n", "\"h\xc3\xa9llo \xf0\x9f\x98\x80\"",
 		"[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]",	/* exactly 16 levels */
 		"{\"s\": \"[[[[[[[[[[[[[[[[[[[[\"}",	/* brackets inside strings do not count */
+		"0", "-0.5e+10", "[1E5, 2e-3, -0, 10]", "\"\\u00e9\\ud83d\\ude00\\/\\b\"",
+		"{\"a\":{\"b\":[true,false,null]}}",
 	};
 	struct jerr e;
 	cJSON *j;
@@ -54,6 +60,24 @@ test_parse_accepts(void **state)
 			fail_msg("rejected: %s (%s)", good[i], e.msg);
 		cJSON_Delete(j);
 	}
+}
+
+/* An escaped NUL would end the C string callers read: refused, naming the field. */
+static void
+test_parse_escaped_nul(void **state)
+{
+	struct jerr e;
+
+	(void)state;
+	assert_null(parse("{\"name\": \"ab\\u0000cd\"}", &e));
+	assert_string_equal(e.field, "name");
+	assert_non_null(strstr(e.msg, "NUL"));
+	assert_null(parse("{\"a\": {\"b\": [1, \"\\u0000\"]}}", &e));
+	assert_string_equal(e.field, "a.b[1]");
+	assert_null(parse("{\"x\\u0000y\": 1}", &e));
+	assert_null(parse("{\"n\": 00003}", &e));
+	assert_string_equal(e.field, "n");
+	assert_non_null(strstr(e.msg, "malformed number"));
 }
 
 static void
@@ -150,6 +174,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_parse_accepts),
+		cmocka_unit_test(test_parse_escaped_nul),
 		cmocka_unit_test(test_depth_message),
 		cmocka_unit_test(test_readers),
 		cmocka_unit_test(test_check_keys),

@@ -133,6 +133,8 @@ static const struct cfg_setting settings[] = {
 	    "consecutive failures that open a cluster's circuit"),
 	INT("kube.breaker_cooldown_ms", kube.breaker_cooldown_ms, 30000, 100, 3600000,
 	    "time an open circuit waits before a probe"),
+	INT("kube.max_inflight", kube.max_inflight, 32, 1, 10000,
+	    "requests in flight per cluster (watches not counted); more wait in order"),
 	INT("kube.ops_timeout_s", kube.ops_timeout_s, 600, 10, 86400,
 	    "spec.timeout written into each OpsRequest"),
 

@@ -7,6 +7,7 @@ libdbaas_common_a_SOURCES = \
 	src/common/config_catalog.c \
 	src/common/id.c src/common/id.h \
 	src/common/json.c src/common/json.h \
+	src/common/kube.h \
 	src/common/log.c src/common/log.h \
 	src/common/metrics.c src/common/metrics.h \
 	src/common/net.c src/common/net.h \

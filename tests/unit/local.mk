@@ -16,4 +16,4 @@ check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
 # Programs the integration tests drive (built by `make check`, never installed).
-check_PROGRAMS += tests/integration/helpers/common_probe
+check_PROGRAMS += tests/integration/helpers/common_probe tests/integration/helpers/kube_drive

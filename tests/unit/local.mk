@@ -6,6 +6,7 @@ UNIT_TESTS = \
 	tests/unit/test_config \
 	tests/unit/test_id \
 	tests/unit/test_json \
+	tests/unit/test_kube \
 	tests/unit/test_log \
 	tests/unit/test_misc \
 	tests/unit/test_net \
@@ -17,3 +18,4 @@ TESTS += $(UNIT_TESTS)
 
 # Programs the integration tests drive (built by `make check`, never installed).
 check_PROGRAMS += tests/integration/helpers/common_probe tests/integration/helpers/kube_drive
+EXTRA_DIST += tests/unit/data

@@ -7,11 +7,14 @@
  *   kube_drive [options] watch PATH         print events; --relist re-lists on 410
  *   kube_drive [options] req VERB PATH [JSON-BODY]   one request, print the result
  *   kube_drive [options] load               --job ID:PATH (repeatable) GETs, stats per provider
- *   kube_drive [options] fanout PATH        --watches N watches, --updates M patches; latency
+ *   kube_drive [options] fanout COLL OBJ    --watches N watches on COLL, --updates M patches of OBJ
+ *   kube_drive [options] create COLL        --n N named MongoDBs (obj-00000...), --concurrency C
+ *   kube_drive [options] seq PATH           --n N GETs one after another, --gap-ms apart
  *
  * Options: --providers JSON  [{"id","url","ca_file","token","qps","burst","max_inflight"}]
  *   --limit N  --selector S  --rv RV  --seconds S  --timeout-s S  --idle-ms MS
- *   --n N  --concurrency C  --watches N  --updates M  --relist  --hook
+ *   --n N  --concurrency C  --watches N  --updates M  --relist  --hook  --gap-ms MS
+ *   --page-delay-ms MS (the first page callback blocks that long: lets a continue token expire)
  *   kube.* overrides: --qps --burst --inflight --retry-max --retry-initial-ms
  *   --retry-max-ms --request-timeout-ms --connect-timeout-ms --breaker-threshold
  *   --breaker-cooldown-ms
@@ -20,7 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -35,7 +38,8 @@ static struct {
 	struct event_base *base;
 	struct kube *k;
 	const char *selector, *rv, *body;
-	int limit, seconds, timeout_s, idle_ms, n, conc, watches, updates, relist, hook;
+	int limit, seconds, timeout_s, idle_ms, n, conc, watches, updates, relist, hook, gap_ms;
+	int page_delay_ms;
 	const char *jobs[MAX_JOBS];
 	int njobs;
 	int stop;
@@ -166,13 +170,21 @@ set_deadline(int seconds)
 	evtimer_add(ev, &tv);
 }
 
+/* The peak RSS of this program (VmHWM: unlike ru_maxrss, not inherited across exec). */
 static long
 maxrss_kb(void)
 {
-	struct rusage ru;
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
 
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_maxrss;
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			kb = atol(line + 6);
+	fclose(f);
+	return kb;
 }
 
 /* ---- list ---- */
@@ -201,6 +213,10 @@ on_page(void *arg, cJSON *items, int restarted)
 		l->names = cJSON_CreateObject();
 	}
 	l->pages++;
+	if (g.page_delay_ms > 0) {
+		usleep((useconds_t)g.page_delay_ms * 1000);
+		g.page_delay_ms = 0;
+	}
 	cJSON_ArrayForEach(it, items) {
 		md = cJSON_GetObjectItemCaseSensitive(it, "metadata");
 		snprintf(key, sizeof(key), "%s/%s", jstr(md, "namespace") ? jstr(md, "namespace") : "",
@@ -422,7 +438,11 @@ mode_req(const char *provider, const char *verb, const char *path, const char *b
 	}
 	c.body = b;
 	if (c.verb == KUBE_DELETE && b != NULL) {
+		const cJSON *pre = cJSON_GetObjectItemCaseSensitive(b, "preconditions");
+
 		c.propagation = jstr(b, "propagationPolicy");
+		c.precondition_uid = jstr(pre, "uid");
+		c.precondition_rv = jstr(pre, "resourceVersion");
 		c.body = NULL;
 	}
 	if (kube_request(g.k, provider, &c, on_req, NULL, err, sizeof(err)) == NULL) {
@@ -655,6 +675,109 @@ mode_fanout(const char *provider, const char *coll, const char *obj)
 	return 0;
 }
 
+/* ---- bulk create ---- */
+
+static int created, create_issued, create_out, create_failed;
+
+static void create_more(const char *coll);
+
+static void
+on_created(void *arg, struct kube_result *res)
+{
+	create_out--;
+	if (res->err == KUBE_OK)
+		created++;
+	else if (create_failed++ < 5)
+		fprintf(stderr, "create: %s\n", res->errmsg);
+	if (created + create_failed == g.n)
+		event_base_loopbreak(g.base);
+	else
+		create_more(arg);
+}
+
+static void
+create_more(const char *coll)
+{
+	char body[512], err[256];
+	struct kube_call c = { .verb = KUBE_POST, .path = coll };
+	cJSON *b;
+
+	while (create_issued < g.n && create_out < g.conc) {
+		snprintf(body, sizeof(body), "{\"apiVersion\":\"kubedb.com/v1\",\"kind\":\"MongoDB\","
+		    "\"metadata\":{\"name\":\"obj-%05d\",\"labels\":{\"app\":\"bulk\"}},"
+		    "\"spec\":{\"version\":\"8.0.17\",\"replicas\":1,\"storageType\":\"Durable\","
+		    "\"storage\":{\"resources\":{\"requests\":{\"storage\":\"1Gi\"}}}}}",
+		    create_issued);
+		b = cJSON_Parse(body);
+		c.body = b;
+		create_issued++;
+		create_out++;
+		if (kube_request(g.k, "a", &c, on_created, (void *)coll, err, sizeof(err)) == NULL)
+			exit(1);
+		cJSON_Delete(b);
+	}
+}
+
+static int
+mode_create(const char *coll)
+{
+	cJSON *o = cJSON_CreateObject();
+	double t0 = (double)clk_mono_us() / 1e3;
+
+	create_more(coll);
+	set_deadline(g.seconds > 0 ? g.seconds : 300);
+	event_base_dispatch(g.base);
+	cJSON_AddNumberToObject(o, "created", created);
+	cJSON_AddNumberToObject(o, "failed", create_failed);
+	cJSON_AddNumberToObject(o, "ms", (double)clk_mono_us() / 1e3 - t0);
+	print_json(o);
+	return created == g.n ? 0 : 1;
+}
+
+/* ---- a sequence of GETs (breaker) ---- */
+
+static int seq_i;
+static struct event *seq_ev;
+
+static void
+seq_done(void *arg, struct kube_result *res)
+{
+	cJSON *o = result_json(res);
+	struct timeval tv = { .tv_sec = g.gap_ms / 1000, .tv_usec = (g.gap_ms % 1000) * 1000 };
+
+	(void)arg;
+	cJSON_AddNumberToObject(o, "i", seq_i);
+	cJSON_AddNumberToObject(o, "t_ms", (double)clk_mono_ms());
+	print_json(o);
+	if (++seq_i >= g.n)
+		event_base_loopbreak(g.base);
+	else
+		evtimer_add(seq_ev, &tv);
+}
+
+static void
+seq_next(evutil_socket_t fd, short what, void *arg)
+{
+	struct kube_call c = { .verb = KUBE_GET, .path = arg };
+	char err[256];
+
+	(void)fd;
+	(void)what;
+	if (kube_request(g.k, "a", &c, seq_done, NULL, err, sizeof(err)) == NULL)
+		exit(1);
+}
+
+static int
+mode_seq(const char *path)
+{
+	seq_ev = evtimer_new(g.base, seq_next, (void *)path);
+	event_active(seq_ev, 0, 0);
+	set_deadline(g.seconds > 0 ? g.seconds : 60);
+	event_base_dispatch(g.base);
+	event_free(seq_ev);
+	return 0;
+}
+
 /* ---- main ---- */
 
 static int
@@ -698,6 +821,8 @@ other_opt(const char *opt, const char *val, const char **providers)
 	else if (strcmp(opt, "--concurrency") == 0) g.conc = atoi(val);
 	else if (strcmp(opt, "--watches") == 0) g.watches = atoi(val);
 	else if (strcmp(opt, "--updates") == 0) g.updates = atoi(val);
+	else if (strcmp(opt, "--gap-ms") == 0) g.gap_ms = atoi(val);
+	else if (strcmp(opt, "--page-delay-ms") == 0) g.page_delay_ms = atoi(val);
 	else if (strcmp(opt, "--job") == 0 && g.njobs < MAX_JOBS) g.jobs[g.njobs++] = val;
 	else return -1;
 	return 0;
@@ -742,6 +867,10 @@ main(int argc, char **argv)
 		rc = mode_req("a", argv[i + 1], argv[i + 2], i + 3 < argc ? argv[i + 3] : NULL);
 	else if (strcmp(argv[i], "load") == 0)
 		rc = mode_load();
+	else if (strcmp(argv[i], "create") == 0 && i + 1 < argc)
+		rc = mode_create(argv[i + 1]);
+	else if (strcmp(argv[i], "seq") == 0 && i + 1 < argc)
+		rc = mode_seq(argv[i + 1]);
 	else if (strcmp(argv[i], "fanout") == 0 && i + 2 < argc)
 		rc = mode_fanout("a", argv[i + 1], argv[i + 2]);
 	kube_free(g.k);

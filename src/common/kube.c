@@ -297,8 +297,8 @@ check_conf(const struct kube_provider_conf *pc, char *err, size_t n)
 		snprintf(err, n, "provider token has a line break");
 		return -1;
 	}
-	if (pc->qps > 10000 || pc->burst > 10000 || pc->max_inflight > 10000) {
-		snprintf(err, n, "provider qps, burst and max_inflight must not exceed 10000");
+	if (pc->qps > 1e6 || pc->burst > 1000000 || pc->max_inflight > 10000) {
+		snprintf(err, n, "provider qps and burst must not exceed 1000000, max_inflight 10000");
 		return -1;
 	}
 	return 0;

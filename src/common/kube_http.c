@@ -154,6 +154,8 @@ kube_http_init(struct kube *k, char *err, size_t n)
 void
 kube_http_free(struct kube *k)
 {
+	while (k->npool > 0)
+		curl_easy_cleanup(k->pool[--k->npool]);
 	if (k->multi != NULL)
 		curl_multi_cleanup(k->multi);
 	if (k->share != NULL)
@@ -303,11 +305,18 @@ kube_xfer_start(struct kube *k, struct kprov *p, struct kxfer *x, const char *me
 	x->http_code = 0;
 	x->text_plain = 0;
 	x->retry_after_ms = -1;
-	if ((e = curl_easy_init()) == NULL || set_headers(x, p, ctype) != 0) {
+	/* A pooled handle saves its allocations; reset forgets every option. */
+	if (k->npool > 0) {
+		e = k->pool[--k->npool];
+		curl_easy_reset(e);
+	} else {
+		e = curl_easy_init();
+	}
+	x->easy = e;
+	if (e == NULL || set_headers(x, p, ctype) != 0) {
 		snprintf(err, n, "out of memory");
 		goto fail;
 	}
-	x->easy = e;
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -344,7 +353,10 @@ kube_xfer_stop(struct kube *k, struct kxfer *x)
 	if (x->easy != NULL) {
 		if (x->attached)
 			curl_multi_remove_handle(k->multi, x->easy);
-		curl_easy_cleanup(x->easy);
+		if (k->npool < KUBE_EASY_POOL)
+			k->pool[k->npool++] = x->easy;
+		else
+			curl_easy_cleanup(x->easy);
 	}
 	curl_slist_free_all(x->hdrs);
 	x->easy = NULL;

@@ -24,6 +24,7 @@
 #define KUBE_MAX_LINE		(16u << 20)	/* largest watch event line */
 #define KUBE_JSON_DEPTH		128
 #define KUBE_CONTACT_REPORT_MS	1000		/* state hook rate for contacts */
+#define KUBE_EASY_POOL		64		/* idle curl easy handles kept for reuse */
 
 /* ---- pure pieces (unit-tested, fuzzed) ---- */
 
@@ -164,6 +165,8 @@ struct kube {
 	struct event_base *base;
 	CURLM *multi;
 	CURLSH *share;
+	CURL *pool[KUBE_EASY_POOL];
+	int npool;
 	struct event *timer;
 	struct event *pump;
 	struct kube_defaults d;

@@ -193,11 +193,28 @@ struct lst {
 	const char *path;
 	int pages, items, restarts;
 	double t0;
-	cJSON *names;		/* set of namespace/name seen, for duplicates */
+	char **names;		/* namespace/name of every item, for duplicates */
+	size_t nnames, capnames;
 	int dups;
 	char rv[64];
 	int finished;
 };
+
+static void
+names_free(struct lst *l)
+{
+	for (size_t i = 0; i < l->nnames; i++)
+		free(l->names[i]);
+	free(l->names);
+	l->names = NULL;
+	l->nnames = l->capnames = 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static int
 on_page(void *arg, cJSON *items, int restarted)
@@ -209,8 +226,7 @@ on_page(void *arg, cJSON *items, int restarted)
 	if (restarted) {
 		l->restarts++;
 		l->items = 0;
-		cJSON_Delete(l->names);
-		l->names = cJSON_CreateObject();
+		names_free(l);
 	}
 	l->pages++;
 	if (g.page_delay_ms > 0) {
@@ -221,10 +237,11 @@ on_page(void *arg, cJSON *items, int restarted)
 		md = cJSON_GetObjectItemCaseSensitive(it, "metadata");
 		snprintf(key, sizeof(key), "%s/%s", jstr(md, "namespace") ? jstr(md, "namespace") : "",
 		    jstr(md, "name") ? jstr(md, "name") : "");
-		if (cJSON_GetObjectItemCaseSensitive(l->names, key) != NULL)
-			l->dups++;
-		else
-			cJSON_AddNullToObject(l->names, key);
+		if (l->nnames == l->capnames) {
+			l->capnames = l->capnames ? l->capnames * 2 : 1024;
+			l->names = realloc(l->names, l->capnames * sizeof(char *));
+		}
+		l->names[l->nnames++] = strdup(key);
 		l->items++;
 	}
 	return 0;
@@ -236,15 +253,21 @@ on_list_done(void *arg, struct kube_result *res, const char *rv)
 	struct lst *l = arg;
 	cJSON *o = result_json(res);
 
+	double ms = (double)clk_mono_us() / 1e3 - l->t0;
+
 	snprintf(l->rv, sizeof(l->rv), "%s", rv);
 	l->finished = 1;
+	qsort(l->names, l->nnames, sizeof(char *), cmp_str);
+	for (size_t i = 1; i < l->nnames; i++)
+		if (strcmp(l->names[i - 1], l->names[i]) == 0)
+			l->dups++;
 	cJSON_AddStringToObject(o, "list", kube_err_name(res->err));
 	cJSON_AddStringToObject(o, "rv", rv);
 	cJSON_AddNumberToObject(o, "items", l->items);
 	cJSON_AddNumberToObject(o, "pages", l->pages);
 	cJSON_AddNumberToObject(o, "restarts", l->restarts);
 	cJSON_AddNumberToObject(o, "dups", l->dups);
-	cJSON_AddNumberToObject(o, "ms", (double)clk_mono_us() / 1e3 - l->t0);
+	cJSON_AddNumberToObject(o, "ms", ms);
 	cJSON_AddNumberToObject(o, "maxrss_kb", (double)maxrss_kb());
 	print_json(o);
 	event_base_loopbreak(g.base);
@@ -257,14 +280,13 @@ run_list(const char *provider, const char *path, struct lst *l)
 	char err[256];
 
 	memset(l, 0, sizeof(*l));
-	l->names = cJSON_CreateObject();
 	l->t0 = (double)clk_mono_us() / 1e3;
 	if (kube_list(g.k, provider, &o, on_page, on_list_done, l, err, sizeof(err)) == NULL) {
 		fprintf(stderr, "list: %s\n", err);
 		return -1;
 	}
 	event_base_dispatch(g.base);
-	cJSON_Delete(l->names);
+	names_free(l);
 	return l->finished ? 0 : -1;
 }
 

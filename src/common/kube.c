@@ -542,6 +542,10 @@ kube_admit_run(struct kprov *p)
 		if (wt->waited)
 			kube_met_ratelimit(p, (double)(now - wt->since_us) / 1e6);
 		wt->admit = kube_breaker_allow(&p->br, now / 1000);
+		if (wt->admit == 2) {
+			kube_met_circuit(p);	/* now half-open: this one is the probe */
+			kube_prov_report(p, 1);
+		}
 		wt->go(wt);
 	}
 	kube_prov_unref(p);

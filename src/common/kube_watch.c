@@ -426,6 +426,9 @@ go(struct kwaiter *wt)
 	w->conn_start_ms = clk_mono_ms();
 	w->state = W_RUN;
 	if (kube_xfer_start(w->k, w->p, &w->x, "GET", url, NULL, 0, NULL, 0, err, sizeof(err)) != 0) {
+		if (w->probe)
+			kube_breaker_release(&w->p->br);
+		w->probe = 0;
 		backoff_reopen(w, -1, "start_failed");
 		return;
 	}

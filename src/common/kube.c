@@ -283,8 +283,11 @@ auth_header(const char *token)
 static int
 check_conf(const struct kube_provider_conf *pc, char *err, size_t n)
 {
-	if (pc->id == NULL || *pc->id == '\0' || strlen(pc->id) > 100) {
-		snprintf(err, n, "provider id must be 1 to 100 characters");
+	/* The id is a metric label and a log value: keep it plain. */
+	if (pc->id == NULL || *pc->id == '\0' || strlen(pc->id) > 64 ||
+	    strspn(pc->id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+	    strlen(pc->id)) {
+		snprintf(err, n, "provider id must be 1 to 64 letters, digits, '.', '_' or '-'");
 		return -1;
 	}
 	if (pc->url == NULL || check_url(pc->url, err, n) != 0)

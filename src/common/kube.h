@@ -138,7 +138,7 @@ void kube_free(struct kube *k);
  * CAs.  qps <= 0 / burst <= 0 / max_inflight <= 0 take the kube.* defaults.
  */
 struct kube_provider_conf {
-	const char *id;			/* stable id: the metrics' provider label */
+	const char *id;			/* stable id, 1-64 of [A-Za-z0-9._-]: the metrics' label */
 	const char *url;		/* "https://host:port", optionally with a path prefix */
 	const char *ca_pem;
 	size_t ca_len;

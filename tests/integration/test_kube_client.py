@@ -378,16 +378,25 @@ def test_hung_provider_does_not_slow_another(tmp_path):
         provs = [providers(a, "a", qps=1000, burst=100, max_inflight=4),
                  providers(b, "b", qps=1000, burst=100, max_inflight=4)]
         common = ["--request-timeout-ms", 1000, "--retry-max", 1, "--retry-initial-ms", 10,
-                  "--n", 300, "--concurrency", 4]
-        alone = [s for s in drive(*common, "--job", f"b:{COLL}/i1", "load", provs=provs)
-                 if s["provider"] == "b"][0]
-        a.add_fault(action="hang", verbs=["get"])
-        stats = drive(*common[:-2], "--n", 300, "--concurrency", 4, "--job", f"a:{COLL}/i1",
-                      "--job", f"b:{COLL}/i1", "--seconds", 60, "load", provs=provs)
-        with_hung = [s for s in stats if s["provider"] == "b"][0]
-        hung = [s for s in stats if s["provider"] == "a"][0]
-        assert with_hung["classes"] == {"ok": 300}
-        assert "ok" not in hung["classes"]
-        # Same run, same machine: the ratio is the figure.
-        ratio = with_hung["p99_ms"] / max(alone["p99_ms"], 1.0)
+                  "--n", 300, "--concurrency", 4, "--seconds", 60]
+
+        def run(jobs):
+            stats = drive(*common, *[x for j in jobs for x in ("--job", f"{j}:{COLL}/i1")],
+                          "load", provs=provs)
+            return {s["provider"]: s for s in stats}
+
+        # Alternate runs with provider a healthy and hung (the machine is
+        # shared: medians of three pairs, and the ratio is the figure).
+        alone, with_hung = [], []
+        for _ in range(3):
+            a.clear_faults()
+            r = run(["a", "b"])
+            assert r["a"]["classes"] == {"ok": 300} and r["b"]["classes"] == {"ok": 300}
+            alone.append(r["b"]["p99_ms"])
+            a.add_fault(action="hang", verbs=["get"])
+            r = run(["a", "b"])
+            assert r["b"]["classes"] == {"ok": 300}
+            assert "ok" not in r["a"]["classes"]     # timed out, then failed fast
+            with_hung.append(r["b"]["p99_ms"])
+        ratio = sorted(with_hung)[1] / max(sorted(alone)[1], 1.0)
         assert ratio < 3, (alone, with_hung)

@@ -7,6 +7,7 @@ UNIT_TESTS = \
 	tests/unit/test_id \
 	tests/unit/test_json \
 	tests/unit/test_kube \
+	tests/unit/test_kube_life \
 	tests/unit/test_log \
 	tests/unit/test_misc \
 	tests/unit/test_net \

@@ -344,6 +344,7 @@ evaluate(struct kube_req *r, CURLcode rc, int *permanent)
 	memset(&res->status, 0, sizeof(res->status));
 	res->retry_after_ms = -1;
 	res->http_code = 0;
+	res->errmsg[0] = '\0';	/* an earlier attempt's error is not this one's */
 	*permanent = 0;
 	if (rc == CURLE_OK) {
 		decode_reply(r);

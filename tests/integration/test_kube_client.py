@@ -29,7 +29,8 @@ def providers(ks, pid="a", token=ADMIN_TOKEN, ca=True, **extra):
 
 
 def drive(*args, provs, timeout=120, check=True):
-    """Run kube_drive; returns its JSON lines.  No credential may appear in its output."""
+    """Run kube_drive; returns its JSON lines.  No credential may appear in its
+    output (its log is on stderr; --debug makes it log every retry)."""
     cmd = [binary("tests/integration/helpers/kube_drive"), "--providers", json.dumps(provs)]
     cmd += [str(a) for a in args]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -285,7 +286,7 @@ def test_5xx_30_percent_retried_idempotent_only(ks):
     ks.add_fault(action="error", code=503, verbs=["get"], probability=0.3)
     # (30 % failures make runs of 5 in a row likely: this test is about
     # retries, so the breaker gets a threshold it will not reach.)
-    (st,) = drive("--retry-max", 10, "--retry-initial-ms", 5, "--retry-max-ms", 50,
+    (st,) = drive("--debug", "--retry-max", 10, "--retry-initial-ms", 5, "--retry-max-ms", 50,
                   "--breaker-threshold", 1000, "--n", 200, "--concurrency", 10, "--job", f"a:{COLL}/f1", "load",
                   provs=[providers(ks, qps=1000, burst=100)])
     assert st["classes"] == {"ok": 200}
@@ -335,7 +336,7 @@ def test_hung_requests_time_out(ks):
 def test_breaker_opens_fails_fast_and_closes(ks):
     ks.create("mongodbs", NS, mongodb("b1", replicas=1))
     ks.add_fault(action="error", code=500, verbs=["get"], count=3)
-    lines = drive("--hook", "--retry-max", 0, "--breaker-threshold", 3,
+    lines = drive("--debug", "--hook", "--retry-max", 0, "--breaker-threshold", 3,
                   "--breaker-cooldown-ms", 600, "--n", 12, "--gap-ms", 100,
                   "seq", f"{COLL}/b1", provs=[providers(ks)])
     res = [ln["err"] for ln in lines if "i" in ln]
@@ -400,3 +401,93 @@ def test_hung_provider_does_not_slow_another(tmp_path):
             with_hung.append(r["b"]["p99_ms"])
         ratio = sorted(with_hung)[1] / max(sorted(alone)[1], 1.0)
         assert ratio < 3, (alone, with_hung)
+
+
+# ---- wire shapes kubesim cannot be asked for: a scripted server ----
+
+class ScriptedWatch:
+    """A plain-HTTP server answering watches from a script, one entry per connection.
+
+    Each entry is (status, [bytes...]): a 200 entry is sent as chunked pieces
+    exactly as given (events packed and cut anywhere, as a real apiserver's
+    backlog is); another status is sent with a Status body.  The
+    resourceVersion each connection asked for is recorded.
+    """
+
+    def __init__(self, script):
+        import http.server
+        import threading
+        self.script = list(script)
+        self.asked = []
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                import urllib.parse as up
+                q = up.parse_qs(up.urlsplit(self.path).query)
+                outer.asked.append(q.get("resourceVersion", [""])[0])
+                status, pieces = outer.script.pop(0) if outer.script else (200, [])
+                if status != 200:
+                    body = json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                                       "reason": "Expired", "code": status,
+                                       "message": "too old"}).encode()
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for p in pieces:
+                    if isinstance(p, float):
+                        time.sleep(p)     # the stream stays open that long
+                        continue
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(p), p))
+                    self.wfile.flush()
+                self.wfile.write(b"0\r\n\r\n")
+                self.close_connection = True
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = f"http://127.0.0.1:{self.srv.server_address[1]}"
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+def event(kind, name, rv):
+    return json.dumps({"type": kind, "object": {
+        "apiVersion": "kubedb.com/v1", "kind": "MongoDB",
+        "metadata": {"name": name, "resourceVersion": str(rv)}}}).encode() + b"\n"
+
+
+def test_watch_packed_chunks_garbage_and_http_410():
+    backlog = event("ADDED", "x", 11) + event("MODIFIED", "x", 12) + event("MODIFIED", "y", 13)
+    cut = [backlog[i:i + 7] for i in range(0, len(backlog), 7)]   # events across chunks
+    srv = ScriptedWatch([
+        (200, cut + [b"}{ not an event\n", 5.0]),         # garbage: the client restarts
+        (200, [event("BOOKMARK", "", 20)[:-1], b"\n" + event("DELETED", "x", 21), 1.2]),
+        (410, []),                                          # a plain HTTP 410
+    ])
+    try:
+        p = [{"id": "a", "url": srv.url, "token": "scripted-secret-token"}]
+        lines = drive("--debug", "--rv", "10", "--retry-initial-ms", 20, "--retry-max-ms", 100,
+                      "--seconds", 15, "watch", COLL, provs=p)
+    finally:
+        srv.close()
+    evs = [(ln["ev"], ln["rv"]) for ln in lines if "ev" in ln]
+    assert evs == [("ADDED", "11"), ("MODIFIED", "12"), ("MODIFIED", "13"),
+                   ("BOOKMARK", "20"), ("DELETED", "21")]
+    # Resumed after the garbage from 13, after the clean end from 21 (the bookmark moved it).
+    assert srv.asked == ["10", "13", "21"]
+    end = next(ln for ln in lines if "end" in ln)
+    assert (end["end"], end["code"]) == ("gone", 410)

@@ -14,6 +14,7 @@
  * Options: --providers JSON  [{"id","url","ca_file","token","qps","burst","max_inflight"}]
  *   --limit N  --selector S  --rv RV  --seconds S  --timeout-s S  --idle-ms MS
  *   --n N  --concurrency C  --watches N  --updates M  --relist  --hook  --gap-ms MS
+ *   --debug (log at debug level on stderr)
  *   --page-delay-ms MS (the first page callback blocks that long: lets a continue token expire)
  *   kube.* overrides: --qps --burst --inflight --retry-max --retry-initial-ms
  *   --retry-max-ms --request-timeout-ms --connect-timeout-ms --breaker-threshold
@@ -871,6 +872,7 @@ main(int argc, char **argv)
 	for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
 		if (strcmp(argv[i], "--relist") == 0) { g.relist = 1; continue; }
 		if (strcmp(argv[i], "--hook") == 0) { g.hook = 1; continue; }
+		if (strcmp(argv[i], "--debug") == 0) { log_set_level(LOG_LEVEL_DEBUG); continue; }
 		if (i + 1 >= argc || (num_opt(c, argv[i], argv[i + 1]) != 0 &&
 		    other_opt(argv[i], argv[i + 1], &providers) != 0)) {
 			fprintf(stderr, "bad option %s\n", argv[i]);

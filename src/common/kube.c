@@ -147,9 +147,12 @@ kube_free(struct kube *k)
 	while ((p = k->provs) != NULL)
 		kube_provider_remove(k, p->id);
 	k->freeing = 1;
-	kube_req_reap(k);
-	kube_watch_reap(k);
-	kube_req_fin_run(k);
+	/* Callbacks run here may start work; it ends at once (no provider). */
+	while (k->dead != NULL || k->wdead != NULL || k->fin != NULL) {
+		kube_req_reap(k);
+		kube_watch_reap(k);
+		kube_req_fin_run(k);
+	}
 	event_free(k->pump);
 	kube_http_free(k);
 	free(k);

@@ -36,6 +36,8 @@
  *   - Strings passed in are copied; nothing the caller passes is kept.
  *   - Credentials (token, client key) never appear in a log line, an error
  *     message or a metric label; only the provider id and URL do.
+ *   - HTTP/1.1 with keep-alive, one connection per request or watch in
+ *     flight; kube_http.c says why not HTTP/2 and what it would change.
  */
 #ifndef DBAAS_KUBE_H
 #define DBAAS_KUBE_H
@@ -126,7 +128,10 @@ struct kube_result {
  * Returns NULL with ERR filled.
  */
 struct kube *kube_new(struct event_base *base, const struct cfg *cfg, char *err, size_t n);
-/* End everything (callbacks fire with KUBE_ERR_CANCELLED, synchronously) and free. */
+/*
+ * End everything (callbacks fire with KUBE_ERR_CANCELLED, synchronously) and
+ * free.  Not from inside one of the client's callbacks.
+ */
 void kube_free(struct kube *k);
 
 /* ---- providers ---- */

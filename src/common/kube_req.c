@@ -422,8 +422,7 @@ on_done(struct kxfer *x, CURLcode rc)
 		kube_admit_enqueue(r->p, &r->wt);
 		return;
 	}
-	if (!permanent && !r->adopting &&
-	    kube_retry_decide(r->verb, r->named_post, r->res.err, sent, r->attempt,
+	if (!permanent && kube_retry_decide(mverb, r->named_post, r->res.err, sent, r->attempt,
 	    r->k->d.retry_max) && schedule_retry(r, sent) == 0)
 		return;
 	r->res.attempts = r->attempt;

@@ -371,6 +371,18 @@ def test_rate_never_above_the_limit(ks):
     assert t[-1] - t[0] >= (n - burst) / qps * 1000 - 50
 
 
+def test_in_flight_cap_queues_the_rest(ks):
+    ks.create("mongodbs", NS, mongodb("c1", replicas=1))
+    ks.add_fault(action="latency", latency_ms=300, verbs=["get"])
+    (st,) = drive("--n", 20, "--concurrency", 20, "--job", f"a:{COLL}/c1", "load",
+                  provs=[providers(ks, qps=1000, burst=100, max_inflight=4)])
+    assert st["classes"] == {"ok": 20}
+    assert st["ms"] >= 5 * 300 - 50      # 20 requests, 4 at a time, 300 ms each
+    t = sorted(x["t_ms"] for x in gets_log(ks, "c1"))
+    for i, start in enumerate(t):
+        assert sum(1 for x in t[i:] if x < start + 250) <= 4, t
+
+
 def test_hung_provider_does_not_slow_another(tmp_path):
     with KubeSim(tmp_path / "a", tls=True, namespaces=[NS], args=["--no-operator"]) as a, \
             KubeSim(tmp_path / "b", tls=True, namespaces=[NS], args=["--no-operator"]) as b:

@@ -176,6 +176,8 @@ kube_watch_reap(struct kube *k)
 			continue;
 		}
 		if (act == WA_END) {
+			/* A cancel from inside on_end finds it already dying. */
+			w->act = WA_FREE;
 			w->end.provider = w->prov_id;
 			w->on_end(w->arg, &w->end);
 		}

@@ -110,6 +110,30 @@ on_end(void *arg, struct kube_result *res)
 	s->end_err = res->err;
 }
 
+static struct kube_watch *self_w;
+
+/* A caller that cancels its watch from its own end callback (allowed). */
+static void
+on_end_cancel(void *arg, struct kube_result *res)
+{
+	on_end(arg, res);
+	kube_watch_cancel(self_w);
+}
+
+struct self_req {
+	struct seen s;
+	struct kube_req *r;
+};
+
+static void
+on_done_cancel(void *arg, struct kube_result *res)
+{
+	struct self_req *q = arg;
+
+	on_done(&q->s, res);
+	kube_req_cancel(q->r);
+}
+
 static void
 run_until(struct env *e, const int *counter, int want)
 {
@@ -275,6 +299,27 @@ test_free_ends_watches(void **state)
 	assert_int_equal(t.ends, 0);	/* cancelled: never called */
 }
 
+static void
+test_cancel_from_own_callback(void **state)
+{
+	struct env *e = *state;
+	struct kube_watch_opts wo = { .path = "/api/v1/namespaces" };
+	struct kube_call c = { .verb = KUBE_GET, .path = "/api/v1/namespaces" };
+	struct self_req rq = { { 0 }, NULL };
+	struct seen s = { 0 };
+	char err[256];
+
+	add(e, "c");
+	self_w = kube_watch(e->k, "c", &wo, on_event, on_end_cancel, &s, err, sizeof(err));
+	assert_non_null(self_w);
+	rq.r = kube_request(e->k, "c", &c, on_done_cancel, &rq, err, sizeof(err));
+	assert_non_null(rq.r);
+	run_until(e, &rq.s.n, 1);
+	assert_int_equal(kube_provider_remove(e->k, "c"), 0);
+	run_until(e, &s.ends, 1);
+	assert_int_equal(s.end_err, KUBE_ERR_CANCELLED);
+}
+
 int
 main(void)
 {
@@ -285,6 +330,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cancel_is_silent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_ends_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_ends_watches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_from_own_callback, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("kube_life", tests, NULL, NULL);

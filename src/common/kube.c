@@ -22,6 +22,8 @@
 #include "common/log.h"
 #include "common/metrics.h"
 
+static void run_reports(struct kube *k);
+
 static void
 pump_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -29,6 +31,7 @@ pump_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	run_reports(k);
 	kube_req_reap(k);
 	kube_watch_reap(k);
 	for (struct kprov *p = k->provs, *next; p != NULL; p = next) {
@@ -435,10 +438,14 @@ kube_provider_state(struct kube *k, const char *id, struct kube_provider_state *
 	return 0;
 }
 
+/*
+ * The hook runs from the pump, never where the state changed: that may be
+ * inside libcurl or in the middle of an admission, where a hook that removes
+ * the provider would pull the ground from under the caller.
+ */
 void
 kube_prov_report(struct kprov *p, int force)
 {
-	struct kube_provider_state st;
 	int64_t now = clk_mono_ms();
 
 	if (p->removed || p->k->hook == NULL)
@@ -446,8 +453,25 @@ kube_prov_report(struct kprov *p, int force)
 	if (!force && p->last_report_ms != 0 && now - p->last_report_ms < KUBE_CONTACT_REPORT_MS)
 		return;
 	p->last_report_ms = now;
-	state_of(p, &st);
-	p->k->hook(p->k->hook_arg, &st);
+	p->report_pending = 1;
+	kube_pump_schedule(p->k);
+}
+
+static void
+run_reports(struct kube *k)
+{
+	struct kube_provider_state st;
+	struct kprov *p;
+
+again:
+	for (p = k->provs; p != NULL && k->hook != NULL; p = p->next) {
+		if (!p->report_pending)
+			continue;
+		p->report_pending = 0;
+		state_of(p, &st);
+		k->hook(k->hook_arg, &st);
+		goto again;	/* the hook may have changed the list */
+	}
 }
 
 void

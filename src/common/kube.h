@@ -181,10 +181,13 @@ struct kube_provider_state {
 };
 
 /*
- * HOOK is called (on the loop) when a provider's circuit changes state, and
- * after a successful contact (any HTTP reply the server produced, 4xx
- * included) at most once per second per provider, so the reconciler can
- * write circuit_state and last_contact_at into the providers document.
+ * HOOK is called (on the loop, on its own turn) after a provider's circuit
+ * changes state, and after a contact (any HTTP reply the server produced,
+ * 4xx included) at most once per second per provider, with the provider's
+ * state at that moment, so the reconciler can write circuit_state and
+ * last_contact_at into the providers document.  Changes in quick succession
+ * may be reported once, with the latest state.  The hook may call anything
+ * here but kube_free().
  */
 typedef void kube_state_hook(void *arg, const struct kube_provider_state *st);
 void kube_set_state_hook(struct kube *k, kube_state_hook *hook, void *arg);

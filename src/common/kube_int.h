@@ -157,6 +157,7 @@ struct kprov {
 	struct kube_breaker br;
 	int64_t last_contact_ms;	/* wall */
 	int64_t last_report_ms;		/* mono */
+	int report_pending;		/* the state hook is due (from the pump) */
 	struct kube_watch *watches;	/* linked through w->pnext */
 	char label[192];		/* provider="id" (escaped) */
 };

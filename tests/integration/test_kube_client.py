@@ -368,7 +368,8 @@ def test_rate_never_above_the_limit(ks):
     for i, start in enumerate(t):
         in_window = sum(1 for x in t[i:] if x < start + 1000)
         assert in_window <= qps * 1.25 + burst, (i, in_window)
-    assert t[-1] - t[0] >= (n - burst) / qps * 1000 - 50
+    # Unlimited, the 120 requests would land within a few hundred ms.
+    assert t[-1] - t[0] >= 0.8 * (n - burst) / qps * 1000
 
 
 def test_in_flight_cap_queues_the_rest(ks):

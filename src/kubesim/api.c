@@ -22,6 +22,7 @@
 #include "kubesim/admission.h"
 #include "kubesim/api_int.h"
 #include "kubesim/contok.h"
+#include "kubesim/gc.h"
 #include "kubesim/http.h"
 #include "kubesim/jsonx.h"
 #include "kubesim/labelsel.h"
@@ -29,6 +30,7 @@
 #include "kubesim/patch.h"
 #include "kubesim/pbuf.h"
 #include "kubesim/reply.h"
+#include "kubesim/schema.h"
 #include "kubesim/store.h"
 #include "kubesim/table.h"
 
@@ -93,6 +95,62 @@ parse_body(struct ksim_call *c)
 	    (int)(len > 64 ? 64 : len), body);
 	ksim_reply_bad_request(c->req, msg);
 	return NULL;
+}
+
+struct unknown_fields {
+	struct ksim_call *c;
+	int warn;
+	char list[1024];		/* the Strict message's list */
+	size_t len;
+};
+
+static void
+on_unknown(void *arg, const char *path)
+{
+	struct unknown_fields *u = arg;
+	char msg[600];
+
+	snprintf(msg, sizeof(msg), "unknown field \"%.500s\"", path);
+	if (u->warn)
+		ksim_req_add_warning(u->c->req, msg);
+	if (u->len < sizeof(u->list))
+		u->len += (size_t)snprintf(u->list + u->len, sizeof(u->list) - u->len, "%s%s",
+		    u->len > 0 ? ", " : "", msg);
+}
+
+/*
+ * Server-side field validation of OBJ (a write's new object; OPTS is the
+ * options kind for errors: CreateOptions, UpdateOptions, PatchOptions):
+ * unknown fields are dropped, with a Warning each unless fieldValidation is
+ * Ignore; with Strict the write is refused with 400.  0, or -1 after replying.
+ */
+static int
+validate_fields(struct ksim_call *c, cJSON *obj, const char *opts)
+{
+	const char *fv = ksim_req_query(c->req, "fieldValidation");
+	struct unknown_fields u = { .c = c, .warn = 1 };
+	char msg[1400];
+
+	if (fv == NULL)
+		fv = "";
+	if (fv[0] != '\0' && strcmp(fv, "Ignore") != 0 && strcmp(fv, "Warn") != 0 && strcmp(fv, "Strict") != 0) {
+		char detail[320];
+		struct ksim_cause cause = { "FieldValueNotSupported", detail, "fieldValidation" };
+
+		snprintf(detail, sizeof(detail), "Unsupported value: \"%.200s\": supported values: \"\", "
+		    "\"Ignore\", \"Strict\", \"Warn\"", fv);
+		snprintf(msg, sizeof(msg), "%s.meta.k8s.io \"\" is invalid: fieldValidation: %s", opts, detail);
+		ksim_reply_status(c->req, &(struct ksim_status){ .code = 422, .reason = "Invalid",
+		    .message = msg, .group = "meta.k8s.io", .kind = opts, .causes = &cause, .ncauses = 1 });
+		return -1;
+	}
+	u.warn = fv[0] == '\0' || strcmp(fv, "Warn") == 0;
+	if (ksim_schema_prune(c->res, obj, on_unknown, &u) == 0 || strcmp(fv, "Strict") != 0)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s in version \"%s\" cannot be handled as a %s: strict decoding error: %s",
+	    c->res->kind, c->res->version, c->res->kind, u.list);
+	ksim_reply_bad_request(c->req, msg);
+	return -1;
 }
 
 /* kind and apiVersion of a request body.  0, or -1 after replying. */
@@ -428,6 +486,46 @@ create_checks(struct ksim_call *c, cJSON *obj, char *name, size_t n)
 	return 0;
 }
 
+/* 1 if OBJ (may be NULL) carries finalizer NAME. */
+static int
+has_finalizer(const cJSON *obj, const char *name)
+{
+	const cJSON *f;
+
+	cJSON_ArrayForEach(f, ksim_json_at(obj, "metadata.finalizers"))
+		if (cJSON_IsString(f) && strcmp(f->valuestring, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The apiserver's warning for a finalizer name without a domain path (the
+ * standard ones excepted), for each finalizer of NW that OLD (may be NULL:
+ * a create) does not have.
+ */
+static void
+warn_finalizers(struct ksim_call *c, const cJSON *old, const cJSON *nw)
+{
+	static const char *const standard[] = { "kubernetes", KSIM_FIN_ORPHAN, KSIM_FIN_FOREGROUND, NULL };
+	const cJSON *f;
+	char msg[512];
+
+	cJSON_ArrayForEach(f, ksim_json_at(nw, "metadata.finalizers")) {
+		size_t i;
+
+		if (!cJSON_IsString(f) || strchr(f->valuestring, '/') != NULL ||
+		    has_finalizer(old, f->valuestring))
+			continue;
+		for (i = 0; standard[i] != NULL && strcmp(standard[i], f->valuestring) != 0; i++)
+			;
+		if (standard[i] != NULL)
+			continue;
+		snprintf(msg, sizeof(msg), "metadata.finalizers: \"%.300s\": prefer a domain-qualified finalizer "
+		    "name to avoid accidental conflicts with other finalizer writers", f->valuestring);
+		ksim_req_add_warning(c->req, msg);
+	}
+}
+
 /* Store a new object OBJ (already checked) and answer 201. */
 static void
 create_object(struct ksim_call *c, cJSON *obj, const char *name)
@@ -440,6 +538,7 @@ create_object(struct ksim_call *c, cJSON *obj, const char *name)
 	}
 	if (admit(c, NULL, obj, name) < 0)
 		return;		/* answered (and C freed) by admit */
+	warn_finalizers(c, NULL, obj);
 	if (dry_run(c)) {
 		ksim_reply_cjson(c->req, 201, obj, NULL);
 		return;
@@ -460,7 +559,7 @@ ksim_api_create(struct ksim_call *c)
 
 	if (obj == NULL)
 		return;
-	if (create_checks(c, obj, name, sizeof(name)) == 0)
+	if (validate_fields(c, obj, "CreateOptions") == 0 && create_checks(c, obj, name, sizeof(name)) == 0)
 		create_object(c, obj, name);
 	cJSON_Delete(obj);
 }
@@ -646,9 +745,26 @@ update_object(struct ksim_call *c, struct ksim_obj *o, const cJSON *old, cJSON *
 	ksim_json_set_str(ksim_json_obj(result, "metadata"), "resourceVersion",
 	    ksim_json_str(old, "metadata.resourceVersion"));
 	if (check_meta_maps(c, result, c->name) == 0 && check_finalizers(c, old, result, c->name) == 0 &&
-	    (c->status_sub || admit(c, old, result, c->name) == 0))
+	    (c->status_sub || admit(c, old, result, c->name) == 0)) {
+		warn_finalizers(c, old, result);
 		commit_update(c, o, old, result);
+	}
 	cJSON_Delete(result);
+}
+
+/* The apiserver's checkName: a body naming another object is 400.  0 or -1. */
+static int
+check_body_name(struct ksim_call *c, const cJSON *nw)
+{
+	const char *bname = ksim_json_str(nw, "metadata.name");
+	char msg[640];
+
+	if (bname == NULL || strcmp(bname, c->name) == 0)
+		return check_body_namespace(c, nw);
+	snprintf(msg, sizeof(msg), "the name of the object (%s) does not match the name on the URL (%s)",
+	    bname, c->name);
+	ksim_reply_bad_request(c->req, msg);
+	return -1;
 }
 
 void
@@ -656,18 +772,10 @@ ksim_api_update(struct ksim_call *c)
 {
 	struct ksim_obj *o = ksim_store_get(c->sim->store, c->res, c->ns, c->name);
 	cJSON *nw, *old;
-	const char *bname;
 
 	if ((nw = parse_body(c)) == NULL)
 		return;
-	bname = ksim_json_str(nw, "metadata.name");
-	if (bname != NULL && strcmp(bname, c->name) != 0) {
-		char msg[640];
-
-		snprintf(msg, sizeof(msg), "the name of the object (%s) does not match the name on the URL (%s)",
-		    bname, c->name);
-		ksim_reply_bad_request(c->req, msg);
-	} else if (check_body_namespace(c, nw) < 0) {
+	if (validate_fields(c, nw, "UpdateOptions") < 0 || check_body_name(c, nw) < 0) {
 		;
 	} else if (o == NULL) {
 		ksim_reply_not_found(c->req, c->res, c->name);
@@ -764,7 +872,7 @@ apply_patch(struct ksim_call *c, struct ksim_obj *o, cJSON *body)
 			return;
 		}
 		ksim_json_set_str(ksim_json_obj(body, "metadata"), "name", c->name);
-		if (create_checks(c, body, name, sizeof(name)) == 0)
+		if (validate_fields(c, body, "PatchOptions") == 0 && create_checks(c, body, name, sizeof(name)) == 0)
 			create_object(c, body, name);
 		return;
 	}
@@ -773,7 +881,8 @@ apply_patch(struct ksim_call *c, struct ksim_obj *o, cJSON *body)
 		return;
 	}
 	if ((doc = patched(c, P_MERGE, old, body)) != NULL) {
-		update_object(c, o, old, doc, 0);
+		if (validate_fields(c, doc, "PatchOptions") == 0 && check_body_name(c, doc) == 0)
+			update_object(c, o, old, doc, 0);
 		cJSON_Delete(doc);
 	}
 	cJSON_Delete(old);
@@ -807,8 +916,10 @@ ksim_api_patch(struct ksim_call *c)
 	} else if ((old = ksim_ver_parse(o->head)) == NULL) {
 		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
 	} else {
+		/* A patch may not rename (or move) the object: 400 like PUT. */
 		if ((doc = patched(c, t, old, body)) != NULL) {
-			update_object(c, o, old, doc, 0);
+			if (validate_fields(c, doc, "PatchOptions") == 0 && check_body_name(c, doc) == 0)
+				update_object(c, o, old, doc, 0);
 			cJSON_Delete(doc);
 		}
 		cJSON_Delete(old);
@@ -853,40 +964,147 @@ check_preconditions(struct ksim_call *c, const struct ksim_ver *cur)
 	return rc;
 }
 
+enum propagation { PROP_DEFAULT, PROP_BACKGROUND, PROP_FOREGROUND, PROP_ORPHAN };
+
 /*
- * Delete O: mark it (deletionTimestamp, generation bump) when finalizers
+ * The propagation policy of a DELETE: the query's propagationPolicy, else
+ * the DeleteOptions body's (or its orphanDependents).  0, or -1 after
+ * answering 422 for an unknown policy.
+ */
+static int
+delete_policy(struct ksim_call *c, enum propagation *p)
+{
+	size_t len;
+	const char *body = ksim_req_body(c->req, &len);
+	const char *pp = ksim_req_query(c->req, "propagationPolicy");
+	cJSON *opts = len > 0 ? cJSON_ParseWithLength(body, len) : NULL;
+	char msg[512];
+	struct ksim_cause cause = { "FieldValueNotSupported", msg, "propagationPolicy" };
+	int rc = 0;
+
+	*p = PROP_DEFAULT;
+	if (pp == NULL || pp[0] == '\0')
+		pp = ksim_json_str(opts, "propagationPolicy");
+	if (pp == NULL)
+		*p = cJSON_IsTrue(ksim_json_at(opts, "orphanDependents")) ? PROP_ORPHAN : PROP_DEFAULT;
+	else if (strcmp(pp, "Foreground") == 0)
+		*p = PROP_FOREGROUND;
+	else if (strcmp(pp, "Background") == 0)
+		*p = PROP_BACKGROUND;
+	else if (strcmp(pp, "Orphan") == 0)
+		*p = PROP_ORPHAN;
+	else
+		rc = -1;
+	if (rc < 0) {
+		char full[700];
+
+		snprintf(msg, sizeof(msg), "Unsupported value: \"%.200s\": supported values: \"Foreground\", "
+		    "\"Background\", \"Orphan\", \"nil\"", pp);
+		snprintf(full, sizeof(full), "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: %s", msg);
+		ksim_reply_status(c->req, &(struct ksim_status){ .code = 422, .reason = "Invalid",
+		    .message = full, .group = "meta.k8s.io", .kind = "DeleteOptions", .causes = &cause,
+		    .ncauses = 1 });
+	}
+	cJSON_Delete(opts);
+	return rc;
+}
+
+static int
+is_gc_finalizer(const cJSON *f)
+{
+	return cJSON_IsString(f) && (strcmp(f->valuestring, KSIM_FIN_ORPHAN) == 0 ||
+	    strcmp(f->valuestring, KSIM_FIN_FOREGROUND) == 0);
+}
+
+/*
+ * The garbage collector's finalizers as the apiserver sets them on delete:
+ * an explicit policy replaces orphan/foregroundDeletion (appended last),
+ * no policy keeps what the object has.
+ */
+static int
+set_gc_finalizers(cJSON *meta, enum propagation p)
+{
+	cJSON *fins = cJSON_GetObjectItemCaseSensitive(meta, "finalizers"), *keep;
+	const cJSON *f;
+
+	if (p == PROP_DEFAULT)
+		return 0;
+	if ((keep = cJSON_CreateArray()) == NULL)
+		return -1;
+	cJSON_ArrayForEach(f, fins)
+		if (!is_gc_finalizer(f))
+			cJSON_AddItemToArray(keep, cJSON_Duplicate(f, 1));
+	if (p == PROP_ORPHAN)
+		cJSON_AddItemToArray(keep, cJSON_CreateString(KSIM_FIN_ORPHAN));
+	else if (p == PROP_FOREGROUND)
+		cJSON_AddItemToArray(keep, cJSON_CreateString(KSIM_FIN_FOREGROUND));
+	if (cJSON_GetArraySize(keep) == 0 && fins == NULL) {
+		cJSON_Delete(keep);
+		return 0;
+	}
+	return ksim_json_set(meta, "finalizers", keep);
+}
+
+/*
+ * What deleting CUR with policy P makes of it: a new tree marked for
+ * deletion (deletionTimestamp, generation bump, the collector's finalizer),
+ * or NULL with *GONE set when no finalizer holds it (NULL and *GONE 0: out
+ * of memory).
+ */
+static cJSON *
+deleted_state(const struct ksim_res *res, const cJSON *cur, enum propagation p, int *gone)
+{
+	cJSON *obj = cJSON_Duplicate(cur, 1), *meta;
+	char now[32];
+
+	*gone = 0;
+	if (obj == NULL || (meta = ksim_json_obj(obj, "metadata")) == NULL || set_gc_finalizers(meta, p) < 0) {
+		cJSON_Delete(obj);
+		return NULL;
+	}
+	if (finalizers_empty(obj) && res->type != KSIM_RES_NAMESPACE) {
+		cJSON_Delete(obj);
+		*gone = 1;
+		return NULL;
+	}
+	if (ksim_json_str(cur, "metadata.deletionTimestamp") != NULL)
+		return obj;		/* already being deleted: only finalizers may change */
+	ksim_now(now, sizeof(now));
+	ksim_json_set_str(meta, "deletionTimestamp", now);
+	ksim_json_set_int(meta, "deletionGracePeriodSeconds", 0);
+	if (res->group[0] != '\0')
+		ksim_json_set_int(meta, "generation", ksim_json_int(cur, "metadata.generation", 1) + 1);
+	if (res->type == KSIM_RES_NAMESPACE) {
+		cJSON_DeleteItemFromObjectCaseSensitive(meta, "deletionGracePeriodSeconds");
+		ksim_json_set_str(ksim_json_obj(obj, "status"), "phase", "Terminating");
+	}
+	return obj;
+}
+
+/*
+ * Delete O (CUR is its parsed head) with policy P: mark it when finalizers
  * hold it, else remove it now.  *GONE says which.  Returns the marked
  * version or, when removed, the tombstone; NULL when out of memory.
  */
 static struct ksim_ver *
-delete_now(struct ksim_sim *sim, struct ksim_obj *o, const cJSON *cur, int *gone)
+delete_now(struct ksim_sim *sim, struct ksim_obj *o, const cJSON *cur, enum propagation p, int *gone)
 {
-	cJSON *obj;
-	cJSON *meta;
-	char now[32];
+	cJSON *obj = deleted_state(o->res, cur, p, gone);
+	const cJSON *f;
 	struct ksim_ver *v;
 
-	*gone = 0;
-	if (ksim_json_str(cur, "metadata.deletionTimestamp") != NULL)
-		return o->head;		/* already being deleted */
-	if (finalizers_empty(cur) && o->res->type != KSIM_RES_NAMESPACE) {
-		*gone = 1;
+	if (*gone)
 		return ksim_store_delete(sim->store, o);
-	}
-	if ((obj = cJSON_Duplicate(cur, 1)) == NULL || (meta = ksim_json_obj(obj, "metadata")) == NULL) {
-		cJSON_Delete(obj);
+	if (obj == NULL)
 		return NULL;
-	}
-	ksim_now(now, sizeof(now));
-	ksim_json_set_str(meta, "deletionTimestamp", now);
-	ksim_json_set_int(meta, "deletionGracePeriodSeconds", 0);
-	if (o->res->group[0] != '\0')
-		ksim_json_set_int(meta, "generation", ksim_json_int(cur, "metadata.generation", 1) + 1);
-	if (o->res->type == KSIM_RES_NAMESPACE) {
-		cJSON_DeleteItemFromObjectCaseSensitive(meta, "deletionGracePeriodSeconds");
-		ksim_json_set_str(ksim_json_obj(obj, "status"), "phase", "Terminating");
+	if (cJSON_Compare(obj, cur, 1)) {
+		cJSON_Delete(obj);
+		return o->head;		/* already being deleted, nothing new */
 	}
 	v = ksim_store_write(sim->store, o->res, o->ns, o->name, obj);
+	cJSON_ArrayForEach(f, ksim_json_at(obj, "metadata.finalizers"))
+		if (v != NULL && is_gc_finalizer(f) && ksim_json_str(obj, "metadata.uid") != NULL)
+			ksim_gc_schedule(sim->gc, o->res, o->ns, o->name, ksim_json_str(obj, "metadata.uid"));
 	cJSON_Delete(obj);
 	return v;
 }
@@ -902,9 +1120,26 @@ ksim_api_delete_object(struct ksim_sim *sim, const struct ksim_res *res, const c
 
 	if (o == NULL || (cur = ksim_ver_parse(o->head)) == NULL)
 		return -1;
-	v = delete_now(sim, o, cur, &gone);
+	v = delete_now(sim, o, cur, PROP_DEFAULT, &gone);
 	cJSON_Delete(cur);
 	return v != NULL ? 0 : -1;
+}
+
+/* The answer to a DELETE dry run: what a real one would answer, nothing written. */
+static void
+delete_dry_run(struct ksim_call *c, const cJSON *cur, enum propagation p, const char *uid)
+{
+	int gone;
+	cJSON *obj = deleted_state(c->res, cur, p, &gone);
+
+	if (gone)
+		ksim_reply_status(c->req, &(struct ksim_status){ .success = 1, .code = 200,
+		    .name = c->name, .group = c->res->group, .kind = c->res->plural, .uid = uid });
+	else if (obj == NULL)
+		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
+	else
+		ksim_reply_cjson(c->req, 200, obj, NULL);
+	cJSON_Delete(obj);
 }
 
 void
@@ -913,6 +1148,7 @@ ksim_api_delete(struct ksim_call *c)
 	struct ksim_obj *o = ksim_store_get(c->sim->store, c->res, c->ns, c->name);
 	struct ksim_adm_err e;
 	struct ksim_ver *v;
+	enum propagation p;
 	cJSON *cur;
 	char uid[64];
 	int gone;
@@ -921,7 +1157,7 @@ ksim_api_delete(struct ksim_call *c)
 		ksim_reply_not_found(c->req, c->res, c->name);
 		return;
 	}
-	if (check_preconditions(c, o->head) < 0)
+	if (delete_policy(c, &p) < 0 || check_preconditions(c, o->head) < 0)
 		return;
 	if ((cur = ksim_ver_parse(o->head)) == NULL) {
 		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
@@ -936,11 +1172,11 @@ ksim_api_delete(struct ksim_call *c)
 	snprintf(uid, sizeof(uid), "%s", ksim_json_str(cur, "metadata.uid") != NULL ?
 	    ksim_json_str(cur, "metadata.uid") : "");
 	if (dry_run(c)) {
-		ksim_reply_cjson(c->req, 200, cur, NULL);
+		delete_dry_run(c, cur, p, uid);
 		cJSON_Delete(cur);
 		return;
 	}
-	v = delete_now(c->sim, o, cur, &gone);
+	v = delete_now(c->sim, o, cur, p, &gone);
 	cJSON_Delete(cur);
 	if (v == NULL)
 		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
@@ -953,7 +1189,7 @@ ksim_api_delete(struct ksim_call *c)
 
 /* Delete O for a collection delete; its last state goes into OUT. 0, or -1 after replying. */
 static int
-delete_member(struct ksim_call *c, struct ksim_obj *o, struct evbuffer *out, int *n)
+delete_member(struct ksim_call *c, struct ksim_obj *o, enum propagation p, struct evbuffer *out, int *n)
 {
 	cJSON *cur = ksim_ver_parse(o->head);
 	struct ksim_adm_err e;
@@ -970,7 +1206,7 @@ delete_member(struct ksim_call *c, struct ksim_obj *o, struct evbuffer *out, int
 		reply_admission(c, o->name, &e);
 		return -1;
 	}
-	v = delete_now(c->sim, o, cur, &gone);
+	v = delete_now(c->sim, o, cur, p, &gone);
 	cJSON_Delete(cur);
 	if (v != NULL) {
 		if ((*n)++ > 0)
@@ -988,11 +1224,12 @@ ksim_api_deletecollection(struct ksim_call *c)
 	char key[300];
 	struct ksim_obj *o, *next;
 	struct evbuffer *out;
+	enum propagation p;
 	size_t klen;
 	int n = 0;
 
 	/* The same label and field selectors as LIST and WATCH. */
-	if (ksim_filter_parse(c, &f) < 0)
+	if (delete_policy(c, &p) < 0 || ksim_filter_parse(c, &f) < 0)
 		return;
 	if ((out = evbuffer_new()) == NULL) {
 		ksim_filter_free(&f);
@@ -1007,7 +1244,7 @@ ksim_api_deletecollection(struct ksim_call *c)
 			break;
 		if (o->head->deleted || !ksim_filter_match(&f, o->head))
 			continue;
-		if (delete_member(c, o, out, &n) < 0)
+		if (delete_member(c, o, p, out, &n) < 0)
 			goto out;
 	}
 	evbuffer_add_printf(out, "],\"kind\":\"%s\",\"metadata\":{\"continue\":\"\",\"resourceVersion\":"

@@ -18,6 +18,8 @@ same(const char *a, const char *b)
 	return d == 0;
 }
 
+const struct ksim_token ksim_anonymous = { NULL, "system:anonymous", 1 };
+
 int
 ksim_auth_identify(const struct ksim_conf *conf, const char *authz, const struct ksim_token **user)
 {
@@ -26,7 +28,11 @@ ksim_auth_identify(const struct ksim_conf *conf, const char *authz, const struct
 	*user = NULL;
 	if (conf->ntokens == 0)
 		return 0;
-	if (authz == NULL || strncasecmp(authz, "Bearer ", 7) != 0)
+	if (authz == NULL) {
+		*user = &ksim_anonymous;
+		return 0;
+	}
+	if (strncasecmp(authz, "Bearer ", 7) != 0)
 		return 401;
 	for (tok = authz + 7; *tok == ' '; tok++)
 		;
@@ -42,6 +48,8 @@ ksim_auth_identify(const struct ksim_conf *conf, const char *authz, const struct
 int
 ksim_auth_allowed(const struct ksim_token *user, enum ksim_verb verb)
 {
+	if (user == &ksim_anonymous)
+		return 0;
 	if (user == NULL || !user->readonly)
 		return 1;
 	return verb == KSIM_V_GET || verb == KSIM_V_LIST || verb == KSIM_V_WATCH;
@@ -69,4 +77,20 @@ ksim_auth_forbid(struct ksim_call *c)
 	ksim_reply_status(c->req, &(struct ksim_status){ .code = 403, .reason = "Forbidden",
 	    .message = msg, .name = c->name[0] != '\0' ? c->name : NULL, .group = res->group,
 	    .kind = res->plural, .details = 1 });
+}
+
+void
+ksim_auth_forbid_path(struct ksim_req *req, const struct ksim_token *user, const char *path)
+{
+	char verb[16], msg[1280];
+	const char *m = ksim_req_method(req);
+	size_t i;
+
+	/* A non-resource request's verb is its method in lower case. */
+	for (i = 0; m[i] != '\0' && i + 1 < sizeof(verb); i++)
+		verb[i] = (char)(m[i] >= 'A' && m[i] <= 'Z' ? m[i] - 'A' + 'a' : m[i]);
+	verb[i] = '\0';
+	snprintf(msg, sizeof(msg), "forbidden: User \"%s\" cannot %s path \"%.1000s\"", user->user, verb, path);
+	ksim_reply_status(req, &(struct ksim_status){ .code = 403, .reason = "Forbidden", .message = msg,
+	    .details = 1 });
 }

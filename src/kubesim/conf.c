@@ -26,7 +26,10 @@ static const char usage_text[] =
     "      --ops-delay MS           OpsRequest Progressing -> Successful (default 3000)\n"
     "      --delete-delay MS        finalizer runs this long after a delete (default 1000)\n"
     "      --halt-delay MS          Ready -> Halted (default 1000)\n"
-    "      --history N              watch events kept per resource (default 10000)\n"
+    "      --gc-delay MS            garbage collector pass after a Foreground/Orphan delete (default 200)\n"
+    "      --history N              watch events kept per resource at most (default 10000)\n"
+    "      --history-seconds S      watch window: older events are dropped (default 75)...\n"
+    "      --history-min N          ...once N newer ones exist (default 100)\n"
     "      --compaction-interval S  compaction period; continue tokens expire (default 300)\n"
     "      --bookmark-interval S    watch bookmark period (default 60)\n"
     "      --watch-timeout S        watch length without timeoutSeconds (default 1800)\n"
@@ -135,7 +138,10 @@ defaults(void)
 	c->ops_ms = 3000;
 	c->delete_ms = 1000;
 	c->halt_ms = 1000;
+	c->gc_ms = 200;
 	c->history = 10000;
+	c->history_s = 75;
+	c->history_min = 100;
 	c->compact_s = 300;
 	c->bookmark_s = 60;
 	c->watch_timeout_s = 1800;
@@ -184,7 +190,10 @@ static const struct int_setting int_settings[] = {
 	ISET("ops_delay_ms", 0, 3600000, ops_ms),
 	ISET("delete_delay_ms", 0, 3600000, delete_ms),
 	ISET("halt_delay_ms", 0, 3600000, halt_ms),
+	ISET("gc_delay_ms", 0, 3600000, gc_ms),
 	ISET("compaction_interval_s", 1, 86400, compact_s),
+	ISET("history_seconds", 0, 86400, history_s),
+	ISET("history_min", 0, 10000000, history_min),
 	ISET("bookmark_interval_s", 1, 86400, bookmark_s),
 	ISET("watch_timeout_s", 1, 86400, watch_timeout_s),
 	ISET("rv_wait_ms", 0, 60000, rv_wait_ms),
@@ -323,7 +332,7 @@ out:
 
 enum {
 	O_TLS = 256, O_TLS_HOST, O_URL_FILE, O_KUBECONFIG, O_CA_FILE, O_PROVISION, O_OPS, O_DELETE,
-	O_HALT, O_HISTORY, O_COMPACT, O_BOOKMARK, O_WATCH_TIMEOUT, O_WATCH_BUFFER, O_RV_WAIT, O_LOG_LEVEL,
+	O_HALT, O_GC, O_HISTORY, O_HISTORY_S, O_HISTORY_MIN, O_COMPACT, O_BOOKMARK, O_WATCH_TIMEOUT, O_WATCH_BUFFER, O_RV_WAIT, O_LOG_LEVEL,
 	O_NO_OPERATOR,
 };
 
@@ -341,7 +350,10 @@ static const struct option long_opts[] = {
 	{ "ops-delay", required_argument, NULL, O_OPS },
 	{ "delete-delay", required_argument, NULL, O_DELETE },
 	{ "halt-delay", required_argument, NULL, O_HALT },
+	{ "gc-delay", required_argument, NULL, O_GC },
 	{ "history", required_argument, NULL, O_HISTORY },
+	{ "history-seconds", required_argument, NULL, O_HISTORY_S },
+	{ "history-min", required_argument, NULL, O_HISTORY_MIN },
 	{ "compaction-interval", required_argument, NULL, O_COMPACT },
 	{ "bookmark-interval", required_argument, NULL, O_BOOKMARK },
 	{ "watch-timeout", required_argument, NULL, O_WATCH_TIMEOUT },
@@ -386,10 +398,13 @@ apply_opt(struct ksim_conf *c, int opt, const char *arg, char *err, size_t errle
 	case O_PROVISION: return parse_int("--provision-delay", arg, 0, 3600000, &c->provision_ms, err, errlen);
 	case O_OPS: return parse_int("--ops-delay", arg, 0, 3600000, &c->ops_ms, err, errlen);
 	case O_DELETE: return parse_int("--delete-delay", arg, 0, 3600000, &c->delete_ms, err, errlen);
+	case O_GC: return parse_int("--gc-delay", arg, 0, 3600000, &c->gc_ms, err, errlen);
 	case O_HALT: return parse_int("--halt-delay", arg, 0, 3600000, &c->halt_ms, err, errlen);
 	case O_COMPACT: return parse_int("--compaction-interval", arg, 1, 86400, &c->compact_s, err, errlen);
 	case O_BOOKMARK: return parse_int("--bookmark-interval", arg, 1, 86400, &c->bookmark_s, err, errlen);
 	case O_WATCH_TIMEOUT: return parse_int("--watch-timeout", arg, 1, 86400, &c->watch_timeout_s, err, errlen);
+	case O_HISTORY_S: return parse_int("--history-seconds", arg, 0, 86400, &c->history_s, err, errlen);
+	case O_HISTORY_MIN: return parse_int("--history-min", arg, 0, 10000000, &c->history_min, err, errlen);
 	case O_RV_WAIT: return parse_int("--rv-wait", arg, 0, 60000, &c->rv_wait_ms, err, errlen);
 	case O_HISTORY:
 		if (parse_int("--history", arg, 1, 10000000, &v, err, errlen) < 0)

@@ -42,6 +42,8 @@ struct kv {
 
 enum req_state { REQ_BODY, REQ_ACTIVE };
 
+#define WARNING_MAX 1024	/* one Warning header line */
+
 struct conn;
 
 struct ksim_req {
@@ -61,6 +63,8 @@ struct ksim_req {
 	int keep_alive;
 	int status;
 	int streaming;
+	char *warnings;		/* "Warning: ..." header lines, or NULL */
+	size_t warnings_len;
 	void *data;
 	ksim_req_fn closed, drained;
 	void *closed_arg, *drained_arg;
@@ -129,6 +133,7 @@ req_free(struct ksim_req *r)
 	}
 	free(r->path);
 	free(r->body);
+	free(r->warnings);
 	free(r);
 }
 
@@ -210,9 +215,35 @@ put_head(struct ksim_req *r, int code, const char *ctype, const char *extra)
 		evbuffer_add_printf(out, "Content-Type: %s\r\n", ctype);
 	if (extra != NULL)
 		evbuffer_add(out, extra, strlen(extra));
+	if (r->warnings != NULL)
+		evbuffer_add(out, r->warnings, r->warnings_len);
 	put_date(out);
 	if (!r->keep_alive)
 		evbuffer_add_printf(out, "Connection: close\r\n");
+}
+
+void
+ksim_req_add_warning(struct ksim_req *r, const char *text)
+{
+	char line[WARNING_MAX];
+	size_t n = (size_t)snprintf(line, sizeof(line), "Warning: 299 - \"");
+	char *grown;
+
+	/* The text quoted as Go's strconv.Quote does for printable ASCII. */
+	for (const char *p = text; *p != '\0' && n + 8 < sizeof(line); p++) {
+		if (*p == '"' || *p == '\\')
+			line[n++] = '\\';
+		line[n++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
+	}
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "\"\r\n");
+	/* Like the apiserver's recorder: each text once, and a bounded total. */
+	if (r->warnings != NULL && memmem(r->warnings, r->warnings_len, line, n) != NULL)
+		return;
+	if (r->warnings_len + n > 4 * WARNING_MAX || (grown = realloc(r->warnings, r->warnings_len + n)) == NULL)
+		return;
+	memcpy(grown + r->warnings_len, line, n);
+	r->warnings = grown;
+	r->warnings_len += n;
 }
 
 void

@@ -56,6 +56,13 @@ void ksim_req_set_data(struct ksim_req *r, void *data);
 void *ksim_req_data(const struct ksim_req *r);
 
 /*
+ * Add a "Warning: 299 - TEXT" header to the answer (sent with whatever
+ * answer follows, as the apiserver's warning recorder does); repeated texts
+ * are sent once.
+ */
+void ksim_req_add_warning(struct ksim_req *r, const char *text);
+
+/*
  * Answer with a complete response.  EXTRA holds preformatted header lines
  * ("Retry-After: 1\r\n") or NULL.  The request is finished and freed.
  */

@@ -189,8 +189,11 @@ check_query(struct ksim_call *c, const char *rvs, const char *match, const char 
 		    "Unsupported value: supported values: \"Exact\", \"NotOlderThan\"");
 		return 1;
 	}
-	if (lim != NULL && lim[0] != '\0' && parse_uint(lim, limit) < 0) {
-		ksim_reply_bad_request(c->req, "invalid limit: must be a non-negative integer");
+	/* limit is an int64 to the apiserver; zero or negative means no limit. */
+	if (lim != NULL && lim[0] == '-' && parse_uint(lim + 1, limit) == 0) {
+		*limit = 0;
+	} else if (lim != NULL && lim[0] != '\0' && parse_uint(lim, limit) < 0) {
+		ksim_reply_bad_request(c->req, "invalid limit: must be an integer");
 		return 1;
 	}
 	if (rvs != NULL && rvs[0] != '\0' && parse_uint(rvs, rv) < 0) {

@@ -11,6 +11,7 @@ libdbaas_kubesim_a_SOURCES = \
 	src/kubesim/discovery.c \
 	src/kubesim/faults.c src/kubesim/faults.h \
 	src/kubesim/fieldsel.c src/kubesim/fieldsel.h \
+	src/kubesim/gc.c src/kubesim/gc.h \
 	src/kubesim/http.c src/kubesim/http.h \
 	src/kubesim/jsonx.c src/kubesim/jsonx.h \
 	src/kubesim/ktime.c src/kubesim/ktime.h \
@@ -22,6 +23,7 @@ libdbaas_kubesim_a_SOURCES = \
 	src/kubesim/pbuf.c src/kubesim/pbuf.h \
 	src/kubesim/reply.c src/kubesim/reply.h \
 	src/kubesim/res.c src/kubesim/res.h \
+	src/kubesim/schema.c src/kubesim/schema.h \
 	src/kubesim/router.c \
 	src/kubesim/sim.h \
 	src/kubesim/simapi.c \
@@ -41,6 +43,7 @@ KUBESIM_UNIT_TESTS = \
 	tests/unit/test_kubesim_labelsel \
 	tests/unit/test_kubesim_patch \
 	tests/unit/test_kubesim_pbuf \
+	tests/unit/test_kubesim_schema \
 	tests/unit/test_kubesim_store
 check_PROGRAMS += $(KUBESIM_UNIT_TESTS)
 TESTS += $(KUBESIM_UNIT_TESTS)
@@ -49,6 +52,7 @@ tests_unit_test_kubesim_contok_LDADD = libdbaas_kubesim.a $(LDADD)
 tests_unit_test_kubesim_labelsel_LDADD = libdbaas_kubesim.a $(LDADD)
 tests_unit_test_kubesim_patch_LDADD = libdbaas_kubesim.a $(LDADD)
 tests_unit_test_kubesim_pbuf_LDADD = libdbaas_kubesim.a $(LDADD)
+tests_unit_test_kubesim_schema_LDADD = libdbaas_kubesim.a $(LDADD)
 tests_unit_test_kubesim_store_LDADD = libdbaas_kubesim.a $(LDADD)
 
 dist_man_MANS += man/dbaasd-kubesim.1

@@ -25,6 +25,7 @@
 #include "kubesim/api_int.h"
 #include "kubesim/conf.h"
 #include "kubesim/faults.h"
+#include "kubesim/gc.h"
 #include "kubesim/http.h"
 #include "kubesim/kubeconfig.h"
 #include "kubesim/operator.h"
@@ -59,8 +60,10 @@ ksim_sim_reset_objects(struct ksim_sim *sim)
 {
 	ksim_hub_close_all(sim->hub);
 	ksim_operator_reset(sim->op);
+	ksim_gc_reset(sim->gc);
 	ksim_store_clear(sim->store);
 	create_namespaces(sim);
+	ksim_store_ring_restart(sim->store);
 }
 
 /* Like the apiserver's compactor: every period, compact to the RV seen one period ago. */
@@ -146,17 +149,22 @@ setup(struct ksim_sim *sim, char *err, size_t errlen)
 	sim->hub = ksim_hub_new(sim);
 	sim->op = ksim_operator_new(sim);
 	sim->faults = ksim_faults_new();
+	sim->gc = ksim_gc_new(sim);
 	sim->compact_ev = event_new(sim->base, -1, EV_PERSIST, on_compact, sim);
-	if (sim->store == NULL || sim->hub == NULL || sim->op == NULL || sim->faults == NULL ||
+	if (sim->store == NULL || sim->hub == NULL || sim->op == NULL || sim->faults == NULL || sim->gc == NULL ||
 	    sim->compact_ev == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	ksim_store_set_hook(sim->store, on_store_event, sim);
+	ksim_store_set_window(sim->store, (int64_t)sim->conf->history_s * 1000,
+	    (size_t)sim->conf->history_min);
 	if (create_namespaces(sim) < 0) {
 		snprintf(err, errlen, "namespaces: invalid name");
 		goto fail;
 	}
+	/* The watch cache starts after the start-up writes, as the apiserver's does. */
+	ksim_store_ring_restart(sim->store);
 	event_add(sim->compact_ev, &period);
 	if ((sim->http = ksim_http_new(sim->base, fd, sim->tls.ctx, &hooks, err, errlen)) == NULL)
 		return -1;
@@ -172,6 +180,7 @@ teardown(struct ksim_sim *sim)
 	ksim_http_free(sim->http);
 	ksim_hub_free(sim->hub);
 	ksim_operator_free(sim->op);
+	ksim_gc_free(sim->gc);
 	ksim_store_free(sim->store);
 	ksim_faults_free(sim->faults);
 	if (sim->compact_ev != NULL)

@@ -243,13 +243,21 @@ run_call(struct ksim_call *c)
 	dispatch(c);
 }
 
+/* The paths the apiserver serves to anyone (system:public-info-viewer). */
+static int
+public_path(const char *path)
+{
+	return strcmp(path, "/healthz") == 0 || strcmp(path, "/livez") == 0 ||
+	    strcmp(path, "/readyz") == 0 || strcmp(path, "/version") == 0;
+}
+
 void
 ksim_router_handle(struct ksim_req *req, void *arg)
 {
 	struct ksim_sim *sim = arg;
 	const char *path = ksim_req_path(req);
 	struct ksim_call *c;
-	int rc;
+	int rc, anon;
 
 	if (strncmp(path, "/_sim/", 6) == 0 || strcmp(path, "/_sim") == 0) {
 		ksim_simapi(sim, req, path);
@@ -264,16 +272,20 @@ ksim_router_handle(struct ksim_req *req, void *arg)
 	c->verb = KSIM_V_GET;
 	ksim_req_set_data(req, c);
 	rc = ksim_auth_identify(sim->conf, ksim_req_header(req, "Authorization"), &c->user);
-	if (rc != 0 && strcmp(path, "/healthz") != 0 && strcmp(path, "/livez") != 0 &&
-	    strcmp(path, "/readyz") != 0 && strcmp(path, "/version") != 0) {
+	if (rc != 0 && !public_path(path)) {
 		ksim_reply_error(req, 401, "Unauthorized", "Unauthorized");
 		return;
 	}
-	if (ksim_discovery(sim, req, path))
+	/* RBAC lets system:anonymous see the public paths only. */
+	anon = c->user == &ksim_anonymous && !public_path(path);
+	if (!anon && ksim_discovery(sim, req, path))
 		return;
 	if (parse_resource_path(c, path) < 0) {
 		c->res = NULL;
-		ksim_reply_page_not_found(req);
+		if (anon)
+			ksim_auth_forbid_path(req, c->user, path);
+		else
+			ksim_reply_page_not_found(req);
 		return;
 	}
 	c->verb = verb_of(c, ksim_req_method(req));

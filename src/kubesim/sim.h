@@ -25,6 +25,7 @@ struct ksim_store;
 struct ksim_hub;
 struct ksim_operator;
 struct ksim_faults;
+struct ksim_gc;
 struct ksim_http;
 
 struct ksim_token {
@@ -47,8 +48,11 @@ struct ksim_conf {
 	int provision_ms;		/* Provisioning -> Ready */
 	int ops_ms;			/* OpsRequest Progressing -> Successful */
 	int delete_ms;			/* finalizer runs this long after deletion */
+	int gc_ms;			/* garbage collector pass after a Foreground/Orphan delete */
 	int halt_ms;			/* Ready <-> Halted */
-	size_t history;			/* watch events kept per resource */
+	size_t history;			/* watch events kept per resource, at most */
+	int history_s;			/* watch window: events older than this go... */
+	int history_min;		/* ...once this many newer ones exist */
 	int compact_s;			/* compaction period: continue tokens expire */
 	int bookmark_s;			/* watch bookmark period */
 	int watch_timeout_s;		/* default watch length when timeoutSeconds is absent */
@@ -65,6 +69,7 @@ struct ksim_sim {
 	struct ksim_hub *hub;
 	struct ksim_operator *op;
 	struct ksim_faults *faults;
+	struct ksim_gc *gc;
 	struct ksim_http *http;
 	struct ksim_tls tls;
 	struct event *compact_ev;

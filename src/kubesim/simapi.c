@@ -263,7 +263,8 @@ ksim_simapi(struct ksim_sim *sim, struct ksim_req *req, const char *path)
 	const struct ksim_token *user;
 	const char *method = ksim_req_method(req);
 
-	if (ksim_auth_identify(sim->conf, ksim_req_header(req, "Authorization"), &user) != 0) {
+	if (ksim_auth_identify(sim->conf, ksim_req_header(req, "Authorization"), &user) != 0 ||
+	    user == &ksim_anonymous) {
 		reply_err(req, 401, "Unauthorized");
 		return;
 	}

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "kubesim/jsonx.h"
 #include "kubesim/ktime.h"
 #include "kubesim/store.h"
@@ -29,6 +30,8 @@ struct ksim_store {
 	size_t log_head, log_len, log_cap;
 	ksim_event_fn hook;
 	void *hook_arg;
+	int64_t window_ms;		/* < 0: no time window */
+	size_t keep;			/* events kept whatever their age */
 };
 
 static const char *const builtin_top[] = {
@@ -90,6 +93,7 @@ ksim_store_new(size_t history, uint64_t start_rv)
 		history = 1;
 	s->rv = start_rv;
 	s->compacted_rv = start_rv;
+	s->window_ms = -1;
 	for (int i = 0; i < KSIM_NRES; i++) {
 		s->rings[i].cap = history;
 		s->rings[i].evicted_rv = start_rv;
@@ -355,23 +359,58 @@ log_push(struct ksim_store *s, struct ksim_obj *o, uint64_t rv)
 }
 
 static void
+ring_evict(struct ksim_ring *r)
+{
+	struct ksim_event *e = &r->ev[r->first_seq % r->cap];
+
+	r->evicted_rv = e->rv;
+	ksim_ver_unref(e->ver);
+	ksim_ver_unref(e->prev);
+	memset(e, 0, sizeof(*e));
+	r->first_seq++;
+}
+
+void
+ksim_store_set_window(struct ksim_store *s, int64_t window_ms, size_t keep)
+{
+	s->window_ms = window_ms;
+	s->keep = keep;
+}
+
+void
+ksim_store_ring_restart(struct ksim_store *s)
+{
+	for (int i = 0; i < KSIM_NRES; i++)
+		ring_clear(&s->rings[i], s->rv);
+}
+
+void
+ksim_store_expire(struct ksim_store *s, const struct ksim_res *res, int64_t now_ms)
+{
+	struct ksim_ring *r = &s->rings[res->id];
+
+	if (s->window_ms < 0)
+		return;
+	while (r->next_seq - r->first_seq > s->keep &&
+	    now_ms - r->ev[r->first_seq % r->cap].ms > s->window_ms)
+		ring_evict(r);
+}
+
+static void
 ring_push(struct ksim_store *s, const struct ksim_res *res, enum ksim_ev_type type,
     struct ksim_ver *v, struct ksim_ver *prev)
 {
 	struct ksim_ring *r = &s->rings[res->id];
 	struct ksim_event *e;
+	int64_t now = clk_mono_ms();
 	uint64_t seq;
 
-	if (r->next_seq - r->first_seq == r->cap) {
-		e = &r->ev[r->first_seq % r->cap];
-		r->evicted_rv = e->rv;
-		ksim_ver_unref(e->ver);
-		ksim_ver_unref(e->prev);
-		r->first_seq++;
-	}
+	ksim_store_expire(s, res, now);
+	if (r->next_seq - r->first_seq == r->cap)
+		ring_evict(r);
 	seq = r->next_seq++;
 	e = &r->ev[seq % r->cap];
-	*e = (struct ksim_event){ v->rv, type, v, prev };
+	*e = (struct ksim_event){ v->rv, now, type, v, prev };
 	ksim_ver_ref(v);
 	ksim_ver_ref(prev);
 	r->last_rv = v->rv;

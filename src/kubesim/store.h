@@ -11,8 +11,11 @@
  *
  * Each resource also has a ring of its most recent events (the watch cache):
  * watches start from any RV still covered by the ring, older ones get the
- * "too old resource version" error.  The store calls one hook per event so
- * the watch layer can fan it out.
+ * "too old resource version" error.  Like the apiserver's watch cache the
+ * ring starts empty when the server starts (earlier RVs are too old at
+ * once), keeps at least the newest `keep` events and every event younger
+ * than the time window, and never more than its capacity.  The store calls
+ * one hook per event so the watch layer can fan it out.
  *
  * Ownership: versions and objects are reference counted.  Pointers returned
  * by lookups are borrowed and stay valid until the next write; take a ref
@@ -61,6 +64,7 @@ enum ksim_ev_type { KSIM_EV_ADDED, KSIM_EV_MODIFIED, KSIM_EV_DELETED };
 
 struct ksim_event {
 	uint64_t rv;
+	int64_t ms;			/* when it happened (monotonic clock) */
 	enum ksim_ev_type type;
 	struct ksim_ver *ver;		/* new state; for DELETED the last state at this RV */
 	struct ksim_ver *prev;		/* state before (NULL for ADDED) */
@@ -113,6 +117,15 @@ struct ksim_obj *ksim_store_next(struct ksim_obj *o);
 void ksim_store_compact(struct ksim_store *s, uint64_t rv);
 /* Remove every object without events (the watch layer closes its streams). */
 void ksim_store_clear(struct ksim_store *s);
+/*
+ * Events older than WINDOW_MS leave a ring once more than KEEP newer ones
+ * exist (default: no time limit, only the capacity).
+ */
+void ksim_store_set_window(struct ksim_store *s, int64_t window_ms, size_t keep);
+/* Forget every ring's events: the watch cache starts now (older RVs: 410). */
+void ksim_store_ring_restart(struct ksim_store *s);
+/* Drop the events of RES that are out of the time window at NOW_MS. */
+void ksim_store_expire(struct ksim_store *s, const struct ksim_res *res, int64_t now_ms);
 
 struct ksim_ring *ksim_store_ring(struct ksim_store *s, const struct ksim_res *res);
 /* The first sequence number whose event has rv > RV. */

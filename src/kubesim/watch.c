@@ -7,6 +7,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "common/clock.h"
 #include "kubesim/faults.h"
 #include "kubesim/http.h"
 #include "kubesim/jsonx.h"
@@ -34,8 +35,16 @@ struct watcher {
 	struct event *end_ev;		/* timeoutSeconds (or an injected early close) */
 	struct event *bookmark_ev;
 	struct event *final_bookmark_ev;
+	struct evbuffer *pend;		/* events not yet sent: Go's response buffer */
 	struct watcher *next, *prev;
 };
+
+/*
+ * Go's net/http buffers a response in 2 KiB before each chunk; the
+ * apiserver flushes only when its event queue is empty.  So a backlog goes
+ * out in 2 KiB chunks that cut events anywhere, and a live event alone.
+ */
+#define PEND_SIZE 2048
 
 struct ksim_hub {
 	struct ksim_sim *sim;
@@ -90,8 +99,43 @@ unlink_watcher(struct watcher *w)
 	if (w->final_bookmark_ev != NULL)
 		event_free(w->final_bookmark_ev);
 	ksim_filter_free(&w->filter);
+	if (w->pend != NULL)
+		evbuffer_free(w->pend);
 	ksim_req_on_close(w->c->req, NULL, NULL);
 	ksim_req_on_drain(w->c->req, NULL, NULL);
+}
+
+/* Send what the response buffer holds as one chunk. */
+static void
+flush(struct watcher *w)
+{
+	size_t n = evbuffer_get_length(w->pend);
+
+	if (n == 0)
+		return;
+	ksim_req_stream_write(w->c->req, (const char *)evbuffer_pullup(w->pend, -1), n);
+	evbuffer_drain(w->pend, n);
+}
+
+/* Write DATA through the response buffer, as bufio.Writer.Write does. */
+static void
+emit(struct watcher *w, const char *data, size_t len)
+{
+	for (;;) {
+		size_t have = evbuffer_get_length(w->pend), room = PEND_SIZE - have;
+
+		if (len <= room)
+			break;
+		if (have == 0) {
+			ksim_req_stream_write(w->c->req, data, len);	/* big write, empty buffer */
+			return;
+		}
+		evbuffer_add(w->pend, data, room);
+		data += room;
+		len -= room;
+		flush(w);
+	}
+	evbuffer_add(w->pend, data, len);
 }
 
 /* End the stream cleanly (final chunk) and forget the watcher. */
@@ -100,6 +144,7 @@ watcher_end(struct watcher *w)
 {
 	struct ksim_req *req = w->c->req;
 
+	flush(w);
 	unlink_watcher(w);
 	free(w);
 	ksim_req_stream_end(req);
@@ -162,7 +207,7 @@ send_event(struct watcher *w, const char *type, const char *json, size_t len, co
 		evbuffer_add(b, json, len);
 		evbuffer_add(b, "}\n", 2);
 	}
-	ksim_req_stream_write(w->c->req, (const char *)evbuffer_pullup(b, -1), evbuffer_get_length(b));
+	emit(w, (const char *)evbuffer_pullup(b, -1), evbuffer_get_length(b));
 	evbuffer_free(b);
 }
 
@@ -227,8 +272,7 @@ deliver(struct watcher *w, const struct ksim_event *e, uint64_t seq)
 		return;
 	}
 	line = shared_line(w->hub, w->res, seq, type, e->ver);
-	ksim_req_stream_write(w->c->req, (const char *)evbuffer_pullup(line, -1),
-	    evbuffer_get_length(line));
+	emit(w, (const char *)evbuffer_pullup(line, -1), evbuffer_get_length(line));
 }
 
 /* Synthetic ADDED events for the objects existing at init_rv, resumable. */
@@ -292,6 +336,7 @@ pump(struct watcher *w)
 			deliver(w, e, w->seq);
 		w->seq++;
 	}
+	flush(w);	/* caught up: the queue is empty */
 }
 
 static void
@@ -335,6 +380,7 @@ send_bookmark(struct watcher *w)
 		    "{\"resourceVersion\":\"%llu\"}}", w->res->api_version, w->res->kind,
 		    (unsigned long long)r->last_rv);
 	send_event(w, "BOOKMARK", json, (size_t)n, NULL);
+	flush(w);
 }
 
 static void
@@ -349,7 +395,10 @@ on_end(evutil_socket_t fd, short what, void *arg)
 	watcher_end(arg);
 }
 
-/* Answer 200 then one ERROR event with a 410 Expired Status, and close. */
+/*
+ * Answer 200 then one ERROR event with a 410 Expired Status, and close.
+ * OLDEST is the oldest RV a watch may start from, as the real message says.
+ */
 static void
 reply_expired(struct ksim_call *c, uint64_t rv, uint64_t oldest)
 {
@@ -421,8 +470,9 @@ position(struct watcher *w, struct ksim_call *c)
 		ksim_reply_bad_request(c->req, "invalid resource version: must be a non-negative integer");
 		return 1;
 	}
+	ksim_store_expire(s, w->res, clk_mono_ms());
 	if (rv < r->evicted_rv) {
-		reply_expired(c, rv, r->evicted_rv + 1);
+		reply_expired(c, rv, r->evicted_rv);
 		return 1;
 	}
 	w->start_rv = w->min_rv = rv;
@@ -473,7 +523,8 @@ watcher_new(struct ksim_call *c)
 {
 	struct watcher *w = calloc(1, sizeof(*w));
 
-	if (w == NULL) {
+	if (w == NULL || (w->pend = evbuffer_new()) == NULL) {
+		free(w);
 		ksim_reply_error(c->req, 500, "InternalError", "out of memory");
 		return NULL;
 	}
@@ -482,16 +533,15 @@ watcher_new(struct ksim_call *c)
 	w->res = c->res;
 	w->bookmarks = ksim_query_true(ksim_req_query(c->req, "allowWatchBookmarks"));
 	w->table = ksim_table_wanted(c->req);
-	if (ksim_filter_parse(c, &w->filter) < 0) {
-		free(w);
-		return NULL;
-	}
-	if (c->watch_fault == KSIM_F_WATCH_EXPIRE) {
-		reply_expired(c, 0, ksim_store_ring(c->sim->store, c->res)->evicted_rv + 1);
-	} else if (position(w, c) == 0) {
+	if (ksim_filter_parse(c, &w->filter) < 0)
+		goto fail;
+	if (c->watch_fault == KSIM_F_WATCH_EXPIRE)
+		reply_expired(c, 0, ksim_store_ring(c->sim->store, c->res)->evicted_rv);
+	else if (position(w, c) == 0)
 		return w;
-	}
 	ksim_filter_free(&w->filter);
+fail:
+	evbuffer_free(w->pend);
 	free(w);
 	return NULL;
 }

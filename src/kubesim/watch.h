@@ -9,8 +9,13 @@
  * apiserver drops unresponsive watchers — one slow client never stalls the
  * server nor grows its memory without bound.
  *
- * Framing follows the captures: 200, chunked, one JSON event per chunk and
- * line; synthetic ADDED events first when no resourceVersion is given; an
+ * Framing follows the real server: 200, chunked, one JSON event per line.
+ * Go's net/http buffers 2 KiB before writing a chunk and the apiserver
+ * flushes only when it has no event queued, so a backlog (the synthetic
+ * ADDED events, or the events a resumed watch catches up on) goes out in
+ * 2 KiB chunks that cut events anywhere, while a live event gets a chunk
+ * of its own — a client's line splitter meets both.  Synthetic ADDED
+ * events come first when no resourceVersion is given; an
  * ERROR event with a 410 Expired Status for a resourceVersion older than
  * the ring; BOOKMARKs (when asked) about two seconds before timeoutSeconds
  * and every bookmark interval, only once the resource has moved past the

@@ -181,12 +181,12 @@ def test_put_requires_current_resource_version(kubesim):
 def test_merge_and_json_patch(kubesim):
     kubesim.create("mongodbs", "demo", mongodb("mg-p"))
     out = kubesim.patch("mongodbs", "demo", "mg-p",
-                        {"metadata": {"labels": {"tier": "gold"}}, "spec": {"replicas": 5, "x": {"y": 1}}})
+                        {"metadata": {"labels": {"tier": "gold"}}, "spec": {"replicas": 5, "monitor": {"y": 1}}})
     assert out["metadata"]["labels"] == {"app": "test", "tier": "gold"}
-    assert out["spec"]["replicas"] == 5 and out["spec"]["x"] == {"y": 1}
+    assert out["spec"]["replicas"] == 5 and out["spec"]["monitor"] == {"y": 1}
     assert out["metadata"]["generation"] == 2
-    out = kubesim.patch("mongodbs", "demo", "mg-p", {"spec": {"x": None}})
-    assert "x" not in out["spec"] and out["metadata"]["generation"] == 3
+    out = kubesim.patch("mongodbs", "demo", "mg-p", {"spec": {"monitor": None}})
+    assert "monitor" not in out["spec"] and out["metadata"]["generation"] == 3
     # Labels and annotations do not move the generation.
     out = kubesim.patch("mongodbs", "demo", "mg-p", {"metadata": {"annotations": {"a": "b"}}})
     assert out["metadata"]["generation"] == 3
@@ -202,6 +202,63 @@ def test_merge_and_json_patch(kubesim):
                         "message": "the server rejected our request due to an error in our request",
                         "reason": "Invalid", "details": {}, "code": 422}
     assert kubesim.get("mongodbs", "demo", "mg-p")["spec"]["replicas"] == 7
+
+
+def test_patch_cannot_rename(kubesim):
+    kubesim.create("mongodbs", "demo", mongodb("mg-n"))
+    for body, ctype in [({"metadata": {"name": "other"}}, "application/merge-patch+json"),
+                        ([{"op": "replace", "path": "/metadata/name", "value": "other"}],
+                         "application/json-patch+json")]:
+        r = kubesim.request("PATCH", MG + "/mg-n", body, content_type=ctype)
+        assert r.status == 400, r
+        st = r.json()
+        assert st["reason"] == "BadRequest"
+        assert st["message"] == "the name of the object (other) does not match the name on the URL (mg-n)"
+    assert kubesim.get("mongodbs", "demo", "other") is None
+    assert kubesim.get("mongodbs", "demo", "mg-n")["metadata"]["generation"] == 1
+
+
+def test_unknown_fields_dropped_with_warning_or_strict_400(kubesim):
+    m = mongodb("mg-u")
+    m["spec"]["replica"] = 3                     # a typo of replicas
+    m["metadata"]["colour"] = "red"
+    r = kubesim.request("POST", MG, m)
+    assert r.status == 201
+    obj = r.json()
+    assert "replica" not in obj["spec"] and "colour" not in obj["metadata"]
+    assert "replica" not in kubesim.get("mongodbs", "demo", "mg-u")["spec"]
+    # One Warning per field (urllib joins repeated headers in .headers, so read them all).
+    req = urllib.request.Request(kubesim.url + MG + "/mg-u", method="PATCH",
+                                 data=json.dumps({"spec": {"replica": 4, "tpyo": 1}}).encode(),
+                                 headers={"Authorization": f"Bearer {kubesim.token}",
+                                          "Content-Type": "application/merge-patch+json"})
+    with urllib.request.urlopen(req, context=kubesim.ssl, timeout=10) as resp:
+        warnings = resp.headers.get_all("Warning")
+        assert "replica" not in json.loads(resp.read())["spec"]
+    assert warnings == ['299 - "unknown field \\"spec.replica\\""', '299 - "unknown field \\"spec.tpyo\\""']
+    # Ignore: dropped silently.
+    r = kubesim.request("PATCH", MG + "/mg-u", {"spec": {"replica": 4}}, query={"fieldValidation": "Ignore"},
+                        content_type="application/merge-patch+json")
+    assert r.status == 200 and "Warning" not in r.headers
+    # Strict (kubectl's default): 400 naming every unknown field, nothing written.
+    m = mongodb("mg-s")
+    m["spec"]["replica"] = 3
+    m["spec"]["storage"]["size"] = "1Gi"         # below spec.storage the schema is open
+    m["oops"] = True
+    r = kubesim.request("POST", MG, m, query={"fieldValidation": "Strict"})
+    assert r.status == 400, r
+    assert r.json() == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                        "message": 'MongoDB in version "v1" cannot be handled as a MongoDB: strict decoding '
+                                   'error: unknown field "spec.replica", unknown field "oops"',
+                        "reason": "BadRequest", "code": 400}
+    assert kubesim.get("mongodbs", "demo", "mg-s") is None
+    r = kubesim.request("PUT", "/api/v1/namespaces/demo/secrets/s", {
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "dat": {}},
+        query={"fieldValidation": "Strict"})
+    assert r.status == 400 and r.json()["message"].endswith('strict decoding error: unknown field "dat"')
+    r = kubesim.request("POST", MG, mongodb("mg-v"), query={"fieldValidation": "Loose"})
+    assert r.status == 422 and r.json()["details"]["kind"] == "CreateOptions"
+    assert 'fieldValidation: Unsupported value: "Loose"' in r.json()["message"]
 
 
 def test_strategic_merge_is_415(kubesim):
@@ -274,6 +331,91 @@ def test_delete_with_finalizer_then_patch_removes(kubesim):
     w.close()
 
 
+SECRETS = "/api/v1/namespaces/demo/secrets"
+
+
+def secret(name, owner=None, finalizers=None):
+    meta = {"name": name}
+    if owner:
+        meta["ownerReferences"] = [{"apiVersion": "v1", "kind": "Secret", "name": owner["metadata"]["name"],
+                                    "uid": owner["metadata"]["uid"]}]
+    if finalizers:
+        meta["finalizers"] = finalizers
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": meta, "data": {}}
+
+
+def test_delete_foreground_lingers_until_dependents_are_gone(kubesim):
+    owner = kubesim.create("secrets", "demo", secret("owner"))
+    kubesim.create("secrets", "demo", secret("dep", owner))
+    kubesim.create("secrets", "demo", secret("bystander"))
+    w = kubesim.watch("secrets", "demo", resourceVersion=kubesim.info()["resourceVersion"])
+    r = kubesim.request("DELETE", SECRETS + "/owner", {"kind": "DeleteOptions", "apiVersion": "v1",
+                                                      "propagationPolicy": "Foreground"})
+    assert r.status == 200
+    obj = r.json()
+    assert obj["kind"] == "Secret" and obj["metadata"]["finalizers"] == ["foregroundDeletion"]
+    assert obj["metadata"]["deletionTimestamp"] and obj["metadata"]["deletionGracePeriodSeconds"] == 0
+    assert kubesim.get("secrets", "demo", "owner") is not None      # it lingers
+    # The collector deletes the dependent first, then releases the owner.
+    kubesim.wait_gone("secrets", "demo", "owner")
+    assert kubesim.get("secrets", "demo", "dep") is None
+    assert kubesim.get("secrets", "demo", "bystander") is not None
+    evs = [(e["type"], e["object"]["metadata"]["name"]) for e in w.events(3)]
+    assert evs == [("MODIFIED", "owner"), ("DELETED", "dep"), ("DELETED", "owner")]
+    w.close()
+
+
+def test_delete_orphan_keeps_dependents(kubesim):
+    owner = kubesim.create("secrets", "demo", secret("owner", finalizers=["example.com/hold"]))
+    kubesim.create("secrets", "demo", secret("dep", owner))
+    r = kubesim.request("DELETE", SECRETS + "/owner", query={"propagationPolicy": "Orphan"})
+    assert r.status == 200
+    assert r.json()["metadata"]["finalizers"] == ["example.com/hold", "orphan"]
+    # The collector strips the ownerReferences and its finalizer; the other holds the owner.
+    wait_for(lambda: kubesim.get("secrets", "demo", "owner")["metadata"]["finalizers"] == ["example.com/hold"],
+             5, "the orphan finalizer to go")
+    assert "ownerReferences" not in kubesim.get("secrets", "demo", "dep")["metadata"]
+    kubesim.patch("secrets", "demo", "owner", {"metadata": {"finalizers": None}})
+    assert kubesim.get("secrets", "demo", "owner") is None
+    assert kubesim.get("secrets", "demo", "dep") is not None
+    r = kubesim.request("DELETE", SECRETS + "/dep", query={"propagationPolicy": "Sideways"})
+    assert r.status == 422 and r.json()["details"]["causes"][0]["field"] == "propagationPolicy"
+    assert 'Unsupported value: "Sideways"' in r.json()["message"]
+
+
+def test_delete_dry_run_answers_like_a_delete(kubesim):
+    obj = kubesim.create("secrets", "demo", secret("plain"))
+    r = kubesim.request("DELETE", SECRETS + "/plain", query={"dryRun": "All"})
+    assert r.status == 200
+    assert r.json() == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                        "details": {"name": "plain", "kind": "secrets", "uid": obj["metadata"]["uid"]}}
+    assert kubesim.get("secrets", "demo", "plain") is not None
+    kubesim.create("secrets", "demo", secret("held", finalizers=["example.com/hold"]))
+    r = kubesim.request("DELETE", SECRETS + "/held", query={"dryRun": "All"})
+    assert r.status == 200 and r.json()["metadata"]["deletionTimestamp"]
+    assert "deletionTimestamp" not in kubesim.get("secrets", "demo", "held")["metadata"]
+
+
+def test_finalizer_without_domain_path_warns(kubesim):
+    m = mongodb("mg-w")
+    m["metadata"]["finalizers"] = ["kubedb.com"]
+    r = kubesim.request("POST", MG, m)
+    assert r.status == 201
+    # The capture create-201-finalizer: one Warning header, code 299, agent "-".
+    assert r.headers["Warning"] == ('299 - "metadata.finalizers: \\"kubedb.com\\": prefer a domain-qualified '
+                                    'finalizer name to avoid accidental conflicts with other finalizer writers"')
+    m = mongodb("mg-q")
+    m["metadata"]["finalizers"] = ["example.com/hold", "orphan"]
+    assert "Warning" not in kubesim.request("POST", MG, m).headers
+    # On update only a finalizer the object did not have warns.
+    r = kubesim.request("PATCH", MG + "/mg-w", {"metadata": {"labels": {"a": "b"}}},
+                        content_type="application/merge-patch+json")
+    assert r.status == 200 and "Warning" not in r.headers
+    r = kubesim.request("PATCH", MG + "/mg-q", {"metadata": {"finalizers": ["example.com/hold", "orphan", "mine"]}},
+                        content_type="application/merge-patch+json")
+    assert r.status == 200 and '\\"mine\\": prefer a domain-qualified' in r.headers["Warning"]
+
+
 def test_delete_precondition_conflict(kubesim):
     kubesim.create("mongodbs", "demo", mongodb("mg-pre"))
     r = kubesim.request("DELETE", MG + "/mg-pre",
@@ -328,17 +470,36 @@ def test_deletion_timestamp_text_is_not_terminating(kubesim):
 
 
 def test_bearer_tokens(kubesim):
-    r = kubesim.request("GET", MG, token=None)
+    r = kubesim.request("GET", MG, token="wrong")
     assert r.status == 401
     assert r.json() == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                         "message": "Unauthorized", "reason": "Unauthorized", "code": 401}
-    assert kubesim.request("GET", MG, token="wrong").status == 401
     assert kubesim.request("GET", MG, token=READONLY_TOKEN).status == 200
     r = kubesim.request("POST", MG, mongodb("ro"), token=READONLY_TOKEN)
     assert r.status == 403 and r.json()["reason"] == "Forbidden"
     assert r.json()["message"] == ('mongodbs.kubedb.com is forbidden: User "viewer" cannot create '
                                    'resource "mongodbs" in API group "kubedb.com" in the namespace "demo"')
     assert kubesim.request("POST", "/_sim/reset", token=READONLY_TOKEN).status == 403
+    assert kubesim.request("GET", "/_sim/info", token=None).status == 401
+
+
+def test_no_token_is_system_anonymous(kubesim):
+    # No Authorization header: anonymous auth, then RBAC says no (403), as a real apiserver.
+    r = kubesim.request("GET", MG, token=None)
+    assert r.status == 403
+    assert r.json() == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                        "message": 'mongodbs.kubedb.com is forbidden: User "system:anonymous" cannot list '
+                                   'resource "mongodbs" in API group "kubedb.com" in the namespace "demo"',
+                        "reason": "Forbidden", "details": {"group": "kubedb.com", "kind": "mongodbs"},
+                        "code": 403}
+    r = kubesim.request("GET", MG + "/x", token=None)
+    assert r.status == 403 and r.json()["details"]["name"] == "x"
+    assert r.json()["message"].startswith('mongodbs.kubedb.com "x" is forbidden: User "system:anonymous" cannot get')
+    r = kubesim.request("GET", "/apis", token=None)
+    assert r.status == 403
+    assert r.json()["message"] == 'forbidden: User "system:anonymous" cannot get path "/apis"'
+    assert r.json()["details"] == {}
+    assert kubesim.request("GET", "/version", token=None).status == 200
     assert kubesim.request("GET", "/_sim/info", token=None).status == 401
 
 
@@ -393,7 +554,7 @@ def test_config_file_and_flag_errors(tmp_path):
                     'tokens = ( { token = "file-token"; user = "ops"; role = "admin"; } );\n'
                     f'url_file = "{tmp_path}/url";\nrv_wait_ms = 1234;\n')
     with KubeSim(tmp_path / "ks", tls=False, auth=False, args=["-c", str(conf)]) as ks:
-        assert ks.request("GET", MG, token=None).status == 401           # the file's token applies
+        assert ks.request("GET", MG, token=None).status == 403           # the file's token applies: anonymous
         assert ks.request("GET", "/api/v1/namespaces/from-file", token="file-token").status == 200
         assert ks.ok("GET", "/_sim/config", token="file-token")["rv_wait_ms"] == 1234
     for args, msg in [(["--provision-delay", "-5"], "--provision-delay: must be an integer"),

@@ -131,6 +131,14 @@ def test_continue_token_expires_with_compaction(quiet):
     assert rest["metadata"]["resourceVersion"] == str(quiet.info()["resourceVersion"])
 
 
+def test_negative_limit_is_ignored(quiet):
+    make_dbs(quiet, 3)
+    out = quiet.list("mongodbs", "demo", limit=-1)
+    assert len(out["items"]) == 3 and out["metadata"]["continue"] == ""
+    assert "remainingItemCount" not in out["metadata"]
+    assert quiet.request("GET", MG, query={"limit": "many"}).status == 400
+
+
 def test_continue_errors(kubesim):
     r = kubesim.request("GET", MG, query={"limit": 1, "continue": "garbage!"})
     assert r.status == 400 and r.json()["message"].startswith("invalid continue token: ")
@@ -182,33 +190,71 @@ def raw_watch(ks, path):
     return s
 
 
-def test_watch_framing_chunk_per_event(quiet):
-    make_dbs(quiet, 1)
-    rv = quiet.info()["resourceVersion"]
-    s = raw_watch(quiet, f"{MG}?watch=1&resourceVersion={rv}&timeoutSeconds=2")
-    quiet.patch("mongodbs", "demo", "mg-000", {"spec": {"replicas": 5}})
-    quiet.delete("mongodbs", "demo", "mg-000")
+def read_chunks(s, timeout=8):
+    """Read a chunked response from S to its end: (head, [chunk payloads])."""
     data = b""
-    deadline = time.monotonic() + 8
+    deadline = time.monotonic() + timeout
     while not data.endswith(b"0\r\n\r\n") and time.monotonic() < deadline:
         chunk = s.recv(65536)
         if not chunk:
             break
         data += chunk
     head, body = data.split(b"\r\n\r\n", 1)
-    assert head.startswith(b"HTTP/1.1 200 OK")
-    assert b"Transfer-Encoding: chunked" in head and b"Content-Type: application/json" in head
-    events = []
+    chunks = []
     while body:
         size, rest = body.split(b"\r\n", 1)
         n = int(size, 16)
         if n == 0:
             break
-        chunk, body = rest[:n], rest[n + 2:]
-        assert chunk.endswith(b"\n") and chunk.count(b"\n") == 1   # one event per chunk and line
-        events.append(json.loads(chunk))
+        chunks.append(rest[:n])
+        body = rest[n + 2:]
+    return head, chunks
+
+
+def test_watch_framing_chunk_per_event(quiet):
+    make_dbs(quiet, 1)
+    rv = quiet.info()["resourceVersion"]
+    s = raw_watch(quiet, f"{MG}?watch=1&resourceVersion={rv}&timeoutSeconds=2")
+    wait_for(lambda: quiet.info()["watchers"] == 1, 5, "the watch to be open")
+    quiet.patch("mongodbs", "demo", "mg-000", {"spec": {"replicas": 5}})
+    quiet.delete("mongodbs", "demo", "mg-000")
+    head, chunks = read_chunks(s)
+    assert head.startswith(b"HTTP/1.1 200 OK")
+    assert b"Transfer-Encoding: chunked" in head and b"Content-Type: application/json" in head
+    # Live events trickle: one event per chunk and line.
+    for chunk in chunks:
+        assert chunk.endswith(b"\n") and chunk.count(b"\n") == 1
+    events = [json.loads(c) for c in chunks]
     assert [e["type"] for e in events] == ["MODIFIED", "DELETED"]
     assert events[1]["object"]["metadata"]["name"] == "mg-000"
+
+
+def assert_packed(chunks, n):
+    """A backlog of N small events went out in 2 KiB chunks cut anywhere, like Go's server."""
+    body = b"".join(chunks)
+    lines = body.split(b"\n")
+    assert lines[-1] == b"" and len(lines) == n + 1
+    assert len(body) > 4 * 2048
+    assert all(len(c) == 2048 for c in chunks[:-1]) and 0 < len(chunks[-1]) <= 2048
+    assert any(not c.endswith(b"\n") for c in chunks)     # events cut across chunks
+    return [json.loads(line) for line in lines[:-1]]
+
+
+def test_watch_backlog_packed_in_2k_chunks(quiet):
+    make_dbs(quiet, 20)
+    # No resourceVersion: the synthetic ADDED events are a backlog.
+    s = raw_watch(quiet, f"{MG}?watch=1&timeoutSeconds=1")
+    _, chunks = read_chunks(s)
+    events = assert_packed(chunks, 20)
+    assert [e["type"] for e in events] == ["ADDED"] * 20
+    # Resuming with events queued: the same.
+    rv = quiet.info()["resourceVersion"]
+    for i in range(20):
+        quiet.patch("mongodbs", "demo", f"mg-{i:03d}", {"spec": {"replicas": 5}})
+    s = raw_watch(quiet, f"{MG}?watch=1&resourceVersion={rv}&timeoutSeconds=1")
+    _, chunks = read_chunks(s)
+    events = assert_packed(chunks, 20)
+    assert [e["object"]["metadata"]["name"] for e in events] == [f"mg-{i:03d}" for i in range(20)]
 
 
 def test_watch_initial_added_then_changes(quiet):
@@ -253,6 +299,42 @@ def test_watch_too_old_is_410_event(quiet):
     # A future RV is accepted and stays silent.
     w = quiet.watch("mongodbs", "demo", resourceVersion="999999", timeoutSeconds=1)
     assert w.next() is None
+
+
+def expired(ks, rv):
+    """The 410 ERROR event a watch from RV gets, or None if it replays."""
+    w = ks.watch("mongodbs", "demo", resourceVersion=rv, timeoutSeconds=1)
+    ev = w.next()
+    w.close()
+    return ev["object"] if ev is not None and ev["type"] == "ERROR" else None
+
+
+def test_watch_from_rv_1_is_too_old_at_once(kubesim):
+    # The watch cache starts with the server: an RV from before is too old, as on a
+    # real cluster, even though only a few writes happened since.
+    kubesim.create("mongodbs", "demo", mongodb("a"))
+    st = expired(kubesim, "1")
+    assert st is not None and st["code"] == 410 and st["reason"] == "Expired"
+    assert st["message"].startswith("too old resource version: 1 (")
+
+
+def test_watch_window_is_time_and_count(tmp_path):
+    with KubeSim(tmp_path, args=["--no-operator", "--history-seconds", "3", "--history-min", "2"]) as ks:
+        rv0 = ks.info()["resourceVersion"]
+        t0 = time.monotonic()
+        make_dbs(ks, 5)
+        young = expired(ks, rv0)
+        if time.monotonic() - t0 < 2.5:      # (a machine too loaded to check within the window)
+            assert young is None             # young events stay, though more than 2
+        rvs = [int(ks.get("mongodbs", "demo", f"mg-{i:03d}")["metadata"]["resourceVersion"]) for i in range(5)]
+        # Once older than the window, events go (but the newest 2 stay): the next
+        # event or watch notices.  The creates are spread in time, so wait until
+        # all three older ones have aged out.
+        want = f"too old resource version: {rv0} ({rvs[2]})"
+        wait_for(lambda: (expired(ks, rv0) or {}).get("message") == want, 15,
+                 f"the window to pass rv {rvs[2]} ({expired(ks, rv0)})")
+        ev = ks.watch("mongodbs", "demo", resourceVersion=rvs[2], timeoutSeconds=1).next()
+        assert ev["type"] == "ADDED" and ev["object"]["metadata"]["name"] == "mg-003"
 
 
 def test_watch_bookmarks(tmp_path):

@@ -134,6 +134,34 @@ test_compaction_drops_history(void **state)
 	ksim_store_free(s);
 }
 
+/* The time window: old events go once more than KEEP newer ones exist. */
+static void
+test_ring_time_window(void **state)
+{
+	struct ksim_store *s = ksim_store_new(100, 100);
+	struct ksim_ring *r;
+	int64_t later;
+
+	(void)state;
+	ksim_store_set_window(s, 60000, 2);
+	for (int i = 0; i < 5; i++)
+		write_obj(s, "a", i);		/* rv 101..105 */
+	r = ksim_store_ring(s, MONGO);
+	later = ksim_store_ring(s, MONGO)->ev[r->first_seq % r->cap].ms;
+	ksim_store_expire(s, MONGO, later + 60000);	/* not older than the window yet */
+	assert_int_equal(r->next_seq - r->first_seq, 5);
+	assert_int_equal(r->evicted_rv, 100);
+	ksim_store_expire(s, MONGO, later + 120000);
+	assert_int_equal(r->next_seq - r->first_seq, 2);	/* the newest KEEP stay */
+	assert_int_equal(r->evicted_rv, 103);
+	assert_int_equal(ksim_ring_at(r, r->first_seq)->rv, 104);
+	/* The cache restarts empty: everything before now is too old. */
+	ksim_store_ring_restart(s);
+	assert_int_equal(r->next_seq - r->first_seq, 0);
+	assert_int_equal(r->evicted_rv, 105);
+	ksim_store_free(s);
+}
+
 static void
 test_ring_window(void **state)
 {
@@ -268,6 +296,7 @@ main(void)
 		cmocka_unit_test(test_versions_and_snapshots),
 		cmocka_unit_test(test_compaction_drops_history),
 		cmocka_unit_test(test_ring_window),
+		cmocka_unit_test(test_ring_time_window),
 		cmocka_unit_test(test_avl_order_under_churn),
 		cmocka_unit_test(test_deleting_flag),
 		cmocka_unit_test(test_human_duration),

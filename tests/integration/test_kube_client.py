@@ -504,3 +504,68 @@ def test_watch_packed_chunks_garbage_and_http_410():
     assert srv.asked == ["10", "13", "21"]
     end = next(ln for ln in lines if "end" in ln)
     assert (end["end"], end["code"]) == ("gone", 410)
+
+
+def test_client_certificate_from_memory(tmp_path):
+    """kubesim cannot check client certificates, so a small TLS server that
+    requires one (signed by its CA) stands in: the client presents the
+    certificate and key it was given as PEM in memory."""
+    import http.server
+    import ssl
+    import threading
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp_path)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
+            "ca.crt", "-days", "1", "-subj", "/CN=test-ca")
+    for name, ext in (("server", "subjectAltName=IP:127.0.0.1"), ("client", None)):
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out",
+                f"{name}.csr", "-subj", f"/CN=dbaasd-{name}")
+        sign = ["x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", f"{name}.crt", "-days", "1"]
+        if ext:
+            (tmp_path / f"{name}.ext").write_text(ext + "\n")
+            sign += ["-extfile", f"{name}.ext"]
+        openssl(*sign)
+    seen = []
+
+    class H(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            subject = dict(x[0] for x in self.connection.getpeercert()["subject"])
+            seen.append(subject["commonName"])
+            body = json.dumps({"kind": "Namespace", "metadata": {"name": "ok"}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tmp_path / "server.crt", tmp_path / "server.key")
+    ctx.load_verify_locations(tmp_path / "ca.crt")
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = f"https://127.0.0.1:{srv.server_address[1]}"
+    base = {"id": "a", "url": url, "ca_file": str(tmp_path / "ca.crt"), "token": "unused-token"}
+    try:
+        (r,) = drive("req", "GET", "/api/v1/namespaces/ok", provs=[dict(
+            base, cert_file=str(tmp_path / "client.crt"), key_file=str(tmp_path / "client.key"))])
+        assert (r["err"], r["code"], r["name"]) == ("ok", 200, "ok")
+        assert seen == ["dbaasd-client"]
+        # Without a certificate the server refuses the handshake.
+        (r,) = drive("--retry-max", 0, "req", "GET", "/api/v1/namespaces/ok", provs=[base])
+        assert (r["err"], r["code"]) == ("transport", 0)
+        assert seen == ["dbaasd-client"]
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    key = (tmp_path / "client.key").read_text()
+    assert key.splitlines()[1] not in json.dumps(r)

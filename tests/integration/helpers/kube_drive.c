@@ -11,7 +11,8 @@
  *   kube_drive [options] create COLL        --n N named MongoDBs (obj-00000...), --concurrency C
  *   kube_drive [options] seq PATH           --n N GETs one after another, --gap-ms apart
  *
- * Options: --providers JSON  [{"id","url","ca_file","token","qps","burst","max_inflight"}]
+ * Options: --providers JSON  [{"id","url","ca_file","token","cert_file","key_file","qps",
+ *   "burst","max_inflight","insecure"}]
  *   --limit N  --selector S  --rv RV  --seconds S  --timeout-s S  --idle-ms MS
  *   --n N  --concurrency C  --watches N  --updates M  --relist  --hook  --gap-ms MS
  *   --debug (log at debug level on stderr)
@@ -85,8 +86,8 @@ static void
 add_providers(const char *json)
 {
 	cJSON *arr = cJSON_Parse(json), *p;
-	char err[256], *ca;
-	size_t calen = 0;
+	char err[256], *ca, *cert, *key;
+	size_t calen = 0, certlen = 0, keylen = 0;
 
 	if (!cJSON_IsArray(arr)) {
 		fprintf(stderr, "--providers: not a JSON array\n");
@@ -99,13 +100,21 @@ add_providers(const char *json)
 			.insecure_skip_tls_verify = cJSON_IsTrue(cJSON_GetObjectItem(p, "insecure")) };
 
 		ca = jstr(p, "ca_file") ? slurp(jstr(p, "ca_file"), &calen) : NULL;
+		cert = jstr(p, "cert_file") ? slurp(jstr(p, "cert_file"), &certlen) : NULL;
+		key = jstr(p, "key_file") ? slurp(jstr(p, "key_file"), &keylen) : NULL;
 		pc.ca_pem = ca;
 		pc.ca_len = calen;
+		pc.cert_pem = cert;
+		pc.cert_len = certlen;
+		pc.key_pem = key;
+		pc.key_len = keylen;
 		if (kube_provider_set(g.k, &pc, err, sizeof(err)) != 0) {
 			fprintf(stderr, "provider: %s\n", err);
 			exit(2);
 		}
 		free(ca);
+		free(cert);
+		free(key);
 	}
 	cJSON_Delete(arr);
 }

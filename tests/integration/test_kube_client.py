@@ -4,8 +4,10 @@ dbaasd-kubesim over HTTPS with its CA and a bearer token.
 The client is driven by tests/integration/helpers/kube_drive, which prints
 one JSON line per result; what it did is checked against kubesim's own
 request log, counters and watch history, never against the driver's word
-alone.  kubesim cannot check client certificates, so every test
-authenticates with a token.
+alone.  kubesim cannot check client certificates, so the tests against it
+authenticate with a token; the wire shapes kubesim cannot be asked for (a
+garbage line, a plain HTTP 410 on a watch, a server requiring a client
+certificate) come from small scripted servers at the end.
 """
 import json
 import subprocess

@@ -120,7 +120,7 @@ static const struct cfg_setting settings[] = {
 	INT("kube.connect_timeout_ms", kube.connect_timeout_ms, 3000, 100, 60000,
 	    "TCP+TLS connect timeout to an API server"),
 	INT("kube.request_timeout_ms", kube.request_timeout_ms, 15000, 100, 600000,
-	    "total time for one non-watch request"),
+	    "total time for one attempt of a non-watch request"),
 	DBL("kube.qps", kube.qps, 5.0, 0.1, 10000, "default per-cluster request rate"),
 	INT("kube.burst", kube.burst, 10, 1, 10000, "default per-cluster burst"),
 	INT("kube.retry_max", kube.retry_max, 5, 0, 20,
@@ -133,6 +133,8 @@ static const struct cfg_setting settings[] = {
 	    "consecutive failures that open a cluster's circuit"),
 	INT("kube.breaker_cooldown_ms", kube.breaker_cooldown_ms, 30000, 100, 3600000,
 	    "time an open circuit waits before a probe"),
+	INT("kube.max_inflight", kube.max_inflight, 32, 1, 10000,
+	    "requests in flight per cluster (watches not counted); more wait in order"),
 	INT("kube.ops_timeout_s", kube.ops_timeout_s, 600, 10, 86400,
 	    "spec.timeout written into each OpsRequest"),
 

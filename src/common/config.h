@@ -115,6 +115,7 @@ struct cfg {
 		int retry_max_ms;
 		int breaker_threshold;
 		int breaker_cooldown_ms;
+		int max_inflight;
 		int ops_timeout_s;
 	} kube;
 	struct {

@@ -7,6 +7,10 @@ libdbaas_common_a_SOURCES = \
 	src/common/config_catalog.c \
 	src/common/id.c src/common/id.h \
 	src/common/json.c src/common/json.h \
+	src/common/kube.c src/common/kube.h src/common/kube_int.h \
+	src/common/kube_breaker.c src/common/kube_http.c src/common/kube_metrics.c \
+	src/common/kube_pager.c src/common/kube_path.c src/common/kube_reply.c \
+	src/common/kube_req.c src/common/kube_watch.c src/common/kube_wline.c \
 	src/common/log.c src/common/log.h \
 	src/common/metrics.c src/common/metrics.h \
 	src/common/net.c src/common/net.h \

@@ -6,10 +6,11 @@
 # tests/fuzz/fuzz_* names.
 if ENABLE_FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_qty tests/fuzz/fuzz_json tests/fuzz/fuzz_config \
-	tests/fuzz/fuzz_log
+	tests/fuzz/fuzz_log tests/fuzz/fuzz_kube_watch
 tests_fuzz_fuzz_qty_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_json_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_config_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_log_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_kube_watch_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
 EXTRA_DIST += tests/fuzz/corpus

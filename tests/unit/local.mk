@@ -6,6 +6,8 @@ UNIT_TESTS = \
 	tests/unit/test_config \
 	tests/unit/test_id \
 	tests/unit/test_json \
+	tests/unit/test_kube \
+	tests/unit/test_kube_life \
 	tests/unit/test_log \
 	tests/unit/test_misc \
 	tests/unit/test_net \
@@ -16,4 +18,5 @@ check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
 # Programs the integration tests drive (built by `make check`, never installed).
-check_PROGRAMS += tests/integration/helpers/common_probe
+check_PROGRAMS += tests/integration/helpers/common_probe tests/integration/helpers/kube_drive
+EXTRA_DIST += tests/unit/data

@@ -49,7 +49,8 @@ class Conn:
         self.c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.key = key
 
-    def request(self, method, path, body=None):
+    def request(self, method, path, body=None, check=True):
+        """The decoded body; with CHECK=False, None for a failed request."""
         data = json.dumps(body).encode() if body is not None else None
         self.c.request(method, path, body=data,
                        headers={"Authorization": f"Bearer {self.key}",
@@ -57,7 +58,9 @@ class Conn:
         r = self.c.getresponse()
         payload = r.read()
         if r.status >= 300:
-            raise SystemExit(f"{method} {path}: {r.status} {payload[:200]!r}")
+            if check:
+                raise SystemExit(f"{method} {path}: {r.status} {payload[:200]!r}")
+            return None
         return json.loads(payload or b"null")
 
 
@@ -89,16 +92,17 @@ def seed(port, key, prv, first, last, sizes):
 
 def timed(conn, n, one, rng, ids, budget):
     """Median and p90 latency (ms) of N calls of ONE on random ids, fewer (but
-    at least 20) when they take more than BUDGET seconds; and how many."""
-    lat = []
+    at least 20) when they take more than BUDGET seconds; how many; how many
+    failed (ONE returns false; a failure's latency counts too)."""
+    lat, failed = [], 0
     end = time.monotonic() + budget
     while len(lat) < n and (len(lat) < 20 or time.monotonic() < end):
         dbid = rng.choice(ids)
         t0 = time.perf_counter()
-        one(conn, dbid)
+        failed += not one(conn, dbid)
         lat.append((time.perf_counter() - t0) * 1000)
     lat.sort()
-    return statistics.median(lat), lat[int(len(lat) * 0.9)], len(lat)
+    return statistics.median(lat), lat[int(len(lat) * 0.9)], len(lat), failed
 
 
 def measure_store(store, counts, requests, repeat, build, threads, budget):
@@ -113,32 +117,45 @@ def measure_store(store, counts, requests, repeat, build, threads, budget):
                 key = call(port, "POST", "/api/v1/api-keys", admin,
                            {"role": "tenant", "tenant": "bench"})["key"]
                 sizes, have, rng = {}, 0, random.Random(1)
-                conn = Conn(port, key)
 
                 def get(c, dbid):
-                    c.request("GET", f"/api/v1/databases/{dbid}")
+                    return c.request("GET", f"/api/v1/databases/{dbid}", check=False)
 
                 def patch(c, dbid):
-                    sizes[dbid] = SIZES[1] if sizes[dbid] == SIZES[0] else SIZES[0]
-                    c.request("PATCH", f"/api/v1/databases/{dbid}", {"size": sizes[dbid]})
+                    want = SIZES[1] if sizes[dbid] == SIZES[0] else SIZES[0]
+                    ok = c.request("PATCH", f"/api/v1/databases/{dbid}", {"size": want},
+                                   check=False)
+                    if ok:
+                        sizes[dbid] = want
+                    return ok
 
                 for n in counts:
                     t0 = time.monotonic()
                     seed(port, key, prv, have, n, sizes)
                     seeded_s, have = time.monotonic() - t0, n
                     ids = sorted(sizes)
+                    # a fresh connection: one left idle while seeding has been
+                    # closed by the API (api.request_timeout_ms); the first request is untimed
+                    conn = Conn(port, key)
+                    get(conn, ids[0])
                     rounds = [(timed(conn, requests, get, rng, ids, budget),
                                timed(conn, requests, patch, rng, ids, budget))
                               for _ in range(repeat)]
                     med = [statistics.median(r[k][j] for r in rounds)
                            for k in (0, 1) for j in (0, 1)]
                     timed_n = min(r[k][2] for r in rounds for k in (0, 1))
-                    rows.append((store, build.name, n, *med, timed_n, seeded_s))
+                    failed = sum(r[k][3] for r in rounds for k in (0, 1))
+                    rows.append((store, build.name, n, *med, timed_n, failed, seeded_s))
                     print(f"# {store} {build.name} {n}: GET {med[0]:.2f} ms, PATCH {med[2]:.2f} ms "
                           f"(seeded in {seeded_s:.0f} s)", file=sys.stderr, flush=True)
             finally:
                 proc.terminate()
                 proc.wait(30)
+                # why requests failed, as the API logged it
+                errors = [l for l in (Path(tmp) / "dbaasd-1.log").read_text().splitlines()
+                          if " level=warn " in l or " level=error " in l]
+                for line in errors[:3]:
+                    print(f"# {store}: {line}", file=sys.stderr)
     finally:
         subprocess.run([str(ROOT / "scripts/services"), "stop"], env=env)
     return rows
@@ -170,13 +187,13 @@ def main():
           f"{a.budget:.0f} s after that), one at a time, {a.repeat} round(s), medians")
     print()
     print("| store | build | databases | GET p50 ms | GET p90 ms | PATCH p50 ms | PATCH p90 ms "
-          "| PATCH x at first count | fewest timed in a round | seeding s |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| PATCH x at first count | fewest timed in a round | failed | seeding s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     first = {}
-    for store, build, n, gp50, gp90, pp50, pp90, timed_n, seeded in rows:
+    for store, build, n, gp50, gp90, pp50, pp90, timed_n, failed, seeded in rows:
         first.setdefault((store, build), pp50)
         print(f"| {store} | {build} | {n:,} | {gp50:.2f} | {gp90:.2f} | {pp50:.2f} | {pp90:.2f} "
-              f"| {pp50 / first[store, build]:.2f} | {timed_n} | {seeded:.0f} |")
+              f"| {pp50 / first[store, build]:.2f} | {timed_n} | {failed} | {seeded:.0f} |")
     return 0
 
 

@@ -17,13 +17,16 @@ Prints two Markdown tables; with --repeat N every cell is the median of N
 rounds.
 
     bench/api/run.py [--seconds 10] [--rate 500,1000] [--processes 1,2] [--threads N]
-                     [--repeat N] [--build build]
+                     [--repeat N] [--build build] [--store S]
 
 --threads sets api.threads (handler threads per API process); without it the
 value of etc/dbaasd.conf (the built-in default) applies.
 
 Uses the services of scripts/services when DBAASD_REDIS_PORT and
-DBAASD_MONGO_URI are set, otherwise starts its own (and stops them).
+DBAASD_MONGO_URI are set, otherwise starts its own (and stops them), with
+the MongoDB-wire store --store names (scripts/services --store: mongod,
+ferretdb, secantus; default $DBAASD_STORE, else auto).  bench/api/scale.py
+measures how PATCH and GET grow with the number of databases.
 """
 import argparse
 import ctypes
@@ -59,10 +62,15 @@ def call(port, method, path, key, body=None):
         return json.loads(r.read() or b"null")
 
 
-def services():
+def services(store=None):
     if "DBAASD_REDIS_PORT" in os.environ and "DBAASD_MONGO_URI" in os.environ:
+        if store and os.environ.get("DBAASD_MONGO_KIND") != store:
+            raise SystemExit(f"--store {store}, but the services in the environment run "
+                             f"{os.environ.get('DBAASD_MONGO_KIND')}")
         return dict(os.environ), None
     env = dict(os.environ, DBAASD_SERVICES_DIR=str(ROOT / ".work" / f"bench-{os.getpid()}"))
+    if store:
+        env["DBAASD_STORE"] = store
     out = subprocess.run([str(ROOT / "scripts/services"), "start", "--owner", str(os.getpid())],
                          capture_output=True, text=True, env=env, check=True)
     for line in out.stdout.splitlines():
@@ -250,12 +258,13 @@ def main():
     ap.add_argument("--build", default=str(ROOT / "build"))
     ap.add_argument("--processes", default="1,2", help="api.processes values to run")
     ap.add_argument("--threads", type=int, default=default_threads(), help="api.threads")
+    ap.add_argument("--store", help="MongoDB-wire store (scripts/services --store)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="rounds per api.processes value; cells are the medians")
     a = ap.parse_args()
     build = Path(a.build)
     rates = [int(r) for r in a.rate.split(",")]
-    env, own = services()
+    env, own = services(a.store)
     rows, fixed = [], []
     try:
         for processes in (int(p) for p in a.processes.split(",")):

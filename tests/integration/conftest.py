@@ -120,8 +120,12 @@ def _parse_env(text):
 
 @pytest.fixture(scope="session")
 def services():
-    """Redis + MongoDB-wire server: the ones scripts/test started, or our own."""
+    """Redis + MongoDB-wire server: the ones scripts/test started, or our own
+    (of the store DBAASD_STORE names, see scripts/services)."""
     if "DBAASD_REDIS_PORT" in os.environ and "DBAASD_MONGO_URI" in os.environ:
+        want, kind = os.environ.get("DBAASD_STORE", "auto"), os.environ.get("DBAASD_MONGO_KIND")
+        if want != "auto" and kind != want:
+            pytest.fail(f"DBAASD_STORE={want} but the services in the environment run {kind}")
         yield Services(os.environ)
         return
     env = dict(os.environ, DBAASD_SERVICES_DIR=str(ROOT / ".work" / f"services-{os.getpid()}"))

@@ -342,18 +342,33 @@ flush_locked(struct rds_async *ra)
 		}
 		f->meta_sent = 1;
 	}
+	/*
+	 * One transaction per flush: a scrape's HGETALL from another
+	 * connection could otherwise land between the commands of one
+	 * histogram and see its buckets without its +Inf or _count (an
+	 * exposition promtool rejects).  A flush that fails half-way is
+	 * discarded whole; the deltas already cleared are lost, as they would
+	 * be on the broken connection anyway.
+	 */
 	for (size_t h = 0; h < NBUCKETS_HASH; h++) {
 		for (struct met_series *s = table[h]; s != NULL; s = s->next) {
 			if (!s->dirty)
 				continue;
-			if (flush_series(ra, ckey, gkey, s) != 0) {
+			if (!sent && rds_async_command(ra, 0, NULL, NULL, "MULTI") != 0) {
 				meta_unsent_locked();
-				return sent ? 0 : -1;
+				return -1;
+			}
+			if (flush_series(ra, ckey, gkey, s) != 0) {
+				(void)rds_async_command(ra, 0, NULL, NULL, "DISCARD");
+				meta_unsent_locked();
+				return -1;
 			}
 			clear_deltas(s);
-			sent = 1;
+			sent = 1;	/* and MULTI is open */
 		}
 	}
+	if (sent && rds_async_command(ra, 0, NULL, NULL, "EXEC") != 0)
+		return -1;
 	return sent ? 0 : -1;
 }
 
